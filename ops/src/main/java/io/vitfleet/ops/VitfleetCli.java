@@ -45,7 +45,11 @@ public final class VitfleetCli implements Runnable {
 
   /** The configured command line, with the shared error policy. */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new VitfleetCli());
+    return applyErrorPolicy(new CommandLine(new VitfleetCli()));
+  }
+
+  /** Installs the shared error policy (one line, exit 2 for bad input, stack traces only with --verbose). */
+  public static CommandLine applyErrorPolicy(CommandLine cl) {
     cl.setExecutionExceptionHandler(VitfleetCli::handleExecutionException);
     cl.setParameterExceptionHandler(VitfleetCli::handleParameterException);
     return cl;
