@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 @Command(name = "vitfleet", mixinStandardHelpOptions = true, version = "vitfleet 0.1.0",
     description = "An elastic training cluster for Vision Transformers.",
     subcommands = {DemoCommand.class, TrainCommand.class, FewshotCommand.class, ModelCommand.class,
-        CommandLine.HelpCommand.class})
+        DatasetCommand.class, CommandLine.HelpCommand.class})
 public final class VitfleetCli implements Runnable {
 
   /** Exit code for bad input (flags, files, checkpoints). */
