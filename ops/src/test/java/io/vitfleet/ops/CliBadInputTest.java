@@ -1,12 +1,10 @@
 package io.vitfleet.ops;
 
+import static io.vitfleet.ops.CliRun.vitfleet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -15,26 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** Bad input to train, fewshot and demo: one line naming the problem, exit 2, no stack trace unless --verbose. */
 class CliBadInputTest {
 
-  record Run(int code, String out, String err) {
-  }
 
-  static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = VitfleetCli.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
-  static void assertOneLineError(Run r, String expected) {
+  static void assertOneLineError(CliRun r, String expected) {
     assertEquals(2, r.code(), r.err());
     String err = r.err().trim();
     assertFalse(err.contains("\n"), "one line only: " + err);
@@ -45,35 +26,35 @@ class CliBadInputTest {
 
   @Test
   void shouldRejectAFewshotCheckpointThatDoesNotExist(@TempDir Path tmp) {
-    assertOneLineError(run("fewshot", "--checkpoint", tmp.resolve("nope").toString()),
+    assertOneLineError(vitfleet("fewshot", "--checkpoint", tmp.resolve("nope").toString()),
         "checkpoint directory does not exist");
   }
 
   @Test
   void shouldRejectAFewshotCheckpointDirectoryWithoutCheckpoints(@TempDir Path tmp) {
-    assertOneLineError(run("fewshot", "--checkpoint", tmp.toString()), "no checkpoint in");
+    assertOneLineError(vitfleet("fewshot", "--checkpoint", tmp.toString()), "no checkpoint in");
   }
 
   @Test
   void shouldRejectAnUnknownVariantForTraining(@TempDir Path tmp) {
-    assertOneLineError(run("train", "--variant", "Q/16", "--checkpoint", tmp.toString()), "unknown variant 'Q'");
+    assertOneLineError(vitfleet("train", "--variant", "Q/16", "--checkpoint", tmp.toString()), "unknown variant 'Q'");
   }
 
   @Test
   void shouldRejectAnImageSizeNotDivisibleByThePatch(@TempDir Path tmp) {
-    assertOneLineError(run("train", "--variant", "Ti/5", "--checkpoint", tmp.toString()),
+    assertOneLineError(vitfleet("train", "--variant", "Ti/5", "--checkpoint", tmp.toString()),
         "not divisible by the patch size 5");
   }
 
   @Test
   void shouldRejectAGlobalBatchThatIsNotAMultipleOfTheMicrobatch(@TempDir Path tmp) {
-    assertOneLineError(run("train", "--set", "batch.global=100", "--set", "batch.microbatch=64", "--checkpoint",
+    assertOneLineError(vitfleet("train", "--set", "batch.global=100", "--set", "batch.microbatch=64", "--checkpoint",
         tmp.toString()), "batch.global (100) must be a multiple of batch.microbatch (64)");
   }
 
   @Test
   void shouldRejectAMissingDataFolder(@TempDir Path tmp) {
-    assertOneLineError(run("train", "--data", tmp.resolve("no-data").toString(), "--checkpoint",
+    assertOneLineError(vitfleet("train", "--data", tmp.resolve("no-data").toString(), "--checkpoint",
         tmp.resolve("ck").toString()), "apt-get install -y dataset-fashion-mnist");
   }
 
@@ -88,25 +69,25 @@ class CliBadInputTest {
     Path images = data.resolve("train-images-idx3-ubyte.gz");
     byte[] bytes = Files.readAllBytes(images);
     Files.write(images, java.util.Arrays.copyOf(bytes, bytes.length / 2));
-    Run r = run("train", "--data", data.toString(), "--checkpoint", tmp.resolve("ck").toString());
+    CliRun r = vitfleet("train", "--data", data.toString(), "--checkpoint", tmp.resolve("ck").toString());
     assertOneLineError(r, "train-images-idx3-ubyte.gz");
   }
 
   @Test
   void shouldRejectABadFlagValue(@TempDir Path tmp) {
-    Run r = run("train", "--steps", "many", "--checkpoint", tmp.toString());
+    CliRun r = vitfleet("train", "--steps", "many", "--checkpoint", tmp.toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("--steps"), r.err());
   }
 
   @Test
   void shouldRejectANonPositiveStepCount(@TempDir Path tmp) {
-    assertOneLineError(run("train", "--steps", "0", "--checkpoint", tmp.toString()), "steps must be positive");
+    assertOneLineError(vitfleet("train", "--steps", "0", "--checkpoint", tmp.toString()), "steps must be positive");
   }
 
   @Test
   void shouldPrintTheStackTraceOnlyWithVerbose(@TempDir Path tmp) {
-    Run r = run("fewshot", "--verbose", "--checkpoint", tmp.resolve("nope").toString());
+    CliRun r = vitfleet("fewshot", "--verbose", "--checkpoint", tmp.resolve("nope").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().contains("\tat "), "stack trace with --verbose: " + r.err());
   }

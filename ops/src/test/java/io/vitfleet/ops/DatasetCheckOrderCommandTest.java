@@ -1,12 +1,10 @@
 package io.vitfleet.ops;
 
+import static io.vitfleet.ops.CliRun.vitfleet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,29 +13,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class DatasetCheckOrderCommandTest {
 
-  private record Run(int code, String out, String err) {
-  }
 
-  private static Run vitfleet(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = VitfleetCli.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
   @Test
   void shouldCheckEveryPositionOfASmallEpochAndWriteTheCounts(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("order.json");
-    Run r = vitfleet("dataset", "check-order", "--n", "1000003", "--seed", "5", "--shards", "97", "--window", "4",
+    CliRun r = vitfleet("dataset", "check-order", "--n", "1000003", "--seed", "5", "--shards", "97", "--window", "4",
         "--json", file.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("duplicates       0"), r.out());
@@ -55,7 +36,7 @@ class DatasetCheckOrderCommandTest {
   @Test
   void shouldSampleAnEpochOfThreeBillion(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("order.json");
-    Run r = vitfleet("dataset", "check-order", "--n", "3000000000", "--sample", "200000", "--epoch", "9",
+    CliRun r = vitfleet("dataset", "check-order", "--n", "3000000000", "--sample", "200000", "--epoch", "9",
         "--json", file.toString());
     assertEquals(0, r.code(), r.err());
     JsonNode j = JsonOutput.mapper().readTree(file.toFile());
@@ -69,7 +50,7 @@ class DatasetCheckOrderCommandTest {
 
   @Test
   void shouldCheckAWholeEpochWhenForcedToFullMode() {
-    Run r = vitfleet("dataset", "check-order", "--n", "5000", "--mode", "full", "--full-max", "10");
+    CliRun r = vitfleet("dataset", "check-order", "--n", "5000", "--mode", "full", "--full-max", "10");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("mode             full"), r.out());
     assertTrue(r.out().contains("checked          5000"), r.out());
@@ -91,7 +72,7 @@ class DatasetCheckOrderCommandTest {
       "--n twelve; Invalid value for option '--n'"})
   void shouldRejectABadValueWithOneLineAndExitTwo(String args, String message) {
     String[] parts = ("dataset check-order " + args).split(" ");
-    Run r = vitfleet(parts);
+    CliRun r = vitfleet(parts);
     assertEquals(VitfleetCli.EXIT_USAGE, r.code(), r.out() + r.err());
     assertTrue(r.err().contains(message), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());

@@ -1,5 +1,6 @@
 package io.vitfleet.ops;
 
+import static io.vitfleet.ops.CliRun.vitfleet;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,10 +15,8 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,29 +38,10 @@ class DatasetCommandTest {
   @TempDir
   Path tmp;
 
-  private record Run(int code, String out, String err) {
-  }
 
-  /** Runs {@link VitfleetCli#execute} with stdout and stderr captured. */
-  private static Run vitfleet(Object... args) {
-    String[] strings = Stream.of(args).map(Object::toString).toArray(String[]::new);
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = VitfleetCli.execute(strings);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
   /** Asserts bad input: exit 2 and exactly one line on stderr, the error, starting with {@code start}. */
-  private static void assertOneLineError(Run r, String start) {
+  private static void assertOneLineError(CliRun r, String start) {
     assertEquals(VitfleetCli.EXIT_USAGE, r.code(), r.err());
     String[] lines = r.err().strip().split("\n");
     assertEquals(1, lines.length, "one line, no stack trace: " + r.err());
@@ -141,7 +121,7 @@ class DatasetCommandTest {
     List<Object> args = new ArrayList<>(List.of("dataset", "import", "--from", "idx", idxFolder(), "--out", out,
         "--shards", "3"));
     args.addAll(List.of(extra));
-    Run r = vitfleet(args.toArray());
+    CliRun r = vitfleet(args.toArray());
     assertEquals(0, r.code(), r.err());
     return out;
   }
@@ -162,7 +142,7 @@ class DatasetCommandTest {
     assertTrue(Files.isRegularFile(out.resolve(DatasetMetadata.FILE_NAME)));
 
     Path json = tmp.resolve("inspect.json");
-    Run r = vitfleet("dataset", "inspect", out, "--json", json);
+    CliRun r = vitfleet("dataset", "inspect", out, "--json", json);
     assertEquals(0, r.code(), r.err());
     assertEquals("", r.err());
     assertTrue(r.out().contains("split train: 30 samples, 10 classes, images 28x28x1, png"), r.out());
@@ -190,7 +170,7 @@ class DatasetCommandTest {
     Path out = importIdx();
     Path pngs = tmp.resolve("pngs");
     Path json = tmp.resolve("inspect.json");
-    Run r = vitfleet("dataset", "inspect", out, "--samples", "3", "--out", pngs, "--json", json);
+    CliRun r = vitfleet("dataset", "inspect", out, "--samples", "3", "--out", pngs, "--json", json);
     assertEquals(0, r.code(), r.err());
     JsonNode saved = JsonOutput.mapper().readTree(json.toFile()).get("splits").get("train").get("saved");
     assertEquals(3, saved.size());
@@ -209,7 +189,7 @@ class DatasetCommandTest {
   @Test
   void shouldImportIdxAsJpegAndTheTestSplitBesideIt() throws IOException {
     Path out = importIdx("--format", "jpeg");
-    Run r = vitfleet("dataset", "import", "--from", "idx", tmp.resolve("idx"), "--out", out, "--split", "test",
+    CliRun r = vitfleet("dataset", "import", "--from", "idx", tmp.resolve("idx"), "--out", out, "--split", "test",
         "--shards", "1");
     assertEquals(0, r.code(), r.err());
     Path json = tmp.resolve("inspect.json");
@@ -227,7 +207,7 @@ class DatasetCommandTest {
   void shouldImportAFolderLabellingClassesBySortedSubfolderAndCopyingImagesAsTheyAre() throws IOException {
     Path animals = imageFolder();
     Path out = tmp.resolve("zoo");
-    Run r = vitfleet("dataset", "import", "--from", "folder", animals, "--out", out, "--shards", "2");
+    CliRun r = vitfleet("dataset", "import", "--from", "folder", animals, "--out", out, "--shards", "2");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.err().contains("vitfleet: warning: ignored 1 file(s) at the top of " + animals), r.err());
     assertTrue(r.out().contains("imported 6 samples of 3 classes"), r.out());
@@ -277,7 +257,7 @@ class DatasetCommandTest {
       raf.write(b ^ 1);
     }
     Path json = tmp.resolve("inspect.json");
-    Run r = vitfleet("dataset", "inspect", out, "--verify", "--json", json);
+    CliRun r = vitfleet("dataset", "inspect", out, "--verify", "--json", json);
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("invalid sample 10: BAD_DATA_CRC in " + damaged + " at offset 0"), r.out());
     assertTrue(r.out().contains("verified: 29 of 30 samples valid"), r.out());
@@ -349,7 +329,7 @@ class DatasetCommandTest {
     Path index = RecordIndex.pathOf(shard(out, 0, 3));
     byte[] bytes = Files.readAllBytes(index);
     Files.write(index, Arrays.copyOf(bytes, bytes.length - 8));
-    Run r = vitfleet("dataset", "inspect", out);
+    CliRun r = vitfleet("dataset", "inspect", out);
     assertEquals(0, r.code(), r.err());
     assertTrue(r.err().startsWith("vitfleet: warning: index " + index + " disagrees with its data file"), r.err());
     assertTrue(r.err().contains("rebuilt it from the data file"), r.err());

@@ -1,12 +1,10 @@
 package io.vitfleet.ops;
 
+import static io.vitfleet.ops.CliRun.vitfleet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,29 +12,11 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelCommandTest {
   private static final double GIB = 1024.0 * 1024 * 1024;
 
-  private record Run(int code, String out, String err) {
-  }
 
-  /** Runs {@link VitfleetCli#execute} with stdout and stderr captured. */
-  private static Run vitfleet(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = VitfleetCli.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
   @Test
   void infoPrintsTheTableTwoCountsOfAVariant() {
-    Run r = vitfleet("model", "info", "Ti/16");
+    CliRun r = vitfleet("model", "info", "Ti/16");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().startsWith("Ti/16: 224x224x3 images, 196 tokens, 1000 classes, map head"), r.out());
     assertTrue(r.out().contains("5,524,032 (5.5M"), r.out());
@@ -46,7 +26,7 @@ class ModelCommandTest {
   @Test
   void infoWritesTheSpecsGFourteenFiguresAsJson(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("out/g14.json");
-    Run r = vitfleet("model", "info", "G/14", "--classes", "29593", "--json", file.toString());
+    CliRun r = vitfleet("model", "info", "G/14", "--classes", "29593", "--json", file.toString());
     assertEquals(0, r.code(), r.err());
     JsonNode j = JsonOutput.mapper().readTree(file.toFile());
     assertEquals("G/14", j.get("variant").asText());
@@ -62,7 +42,7 @@ class ModelCommandTest {
   @Test
   void flagsOverrideThePatchImageChannelsAndHead(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("ti4.json");
-    Run r = vitfleet("model", "info", "Ti/16", "--patch", "4", "--image", "28", "--channels", "1", "--classes", "10",
+    CliRun r = vitfleet("model", "info", "Ti/16", "--patch", "4", "--image", "28", "--channels", "1", "--classes", "10",
         "--head", "gap", "--json", file.toString());
     assertEquals(0, r.code(), r.err());
     JsonNode j = JsonOutput.mapper().readTree(file.toFile());
@@ -74,7 +54,7 @@ class ModelCommandTest {
 
   @Test
   void helpNamesTheDefaults() {
-    Run r = vitfleet("model", "info", "--help");
+    CliRun r = vitfleet("model", "info", "--help");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("(default: 224)"), r.out());
     assertTrue(r.out().contains("(default: 3)"), r.out());
@@ -99,7 +79,7 @@ class ModelCommandTest {
         {"model"},
     };
     for (String[] args : cases) {
-      Run r = vitfleet(args);
+      CliRun r = vitfleet(args);
       String what = String.join(" ", args);
       assertEquals(VitfleetCli.EXIT_USAGE, r.code(), what + ": " + r.err());
       assertTrue(r.err().startsWith("vitfleet: error: "), what + ": " + r.err());
