@@ -1,0 +1,15 @@
+package io.vitfleet.protocol.control;
+
+/**
+ * A message of the step protocol (architecture.md, "Step protocol"): each names the job, the step and the plan
+ * version it belongs to, so a receiver can ignore leftovers of an aborted step or an older plan.
+ */
+public sealed interface StepMessage extends ControlMessage
+    permits Begin, GroupSumReady, NormPartial, GlobalNorm, Prepared, Commit, Abort {
+  /** The job fingerprint. */
+  long jobId();
+
+  long step();
+
+  int planVersion();
+}

@@ -1,0 +1,102 @@
+package io.vitfleet.worker.link;
+
+import io.aeron.FragmentAssembler;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.FragmentHandler;
+import io.vitfleet.protocol.frame.TensorReassembler;
+import java.util.concurrent.atomic.AtomicLong;
+import org.agrona.concurrent.Agent;
+
+/**
+ * Receives tensors from one Aeron {@link Subscription}: an {@link Agent} whose duty cycle polls fragments, lets
+ * Aeron reassemble messages larger than an MTU, and hands every frame to a {@link TensorReassembler}, which checks
+ * it, drops and counts what must not be applied, and delivers completed tensors. Run it with an
+ * {@code AgentRunner} (or invoker); it owns and closes the subscription.
+ *
+ * <p>Plan changes and step aborts come from the control plane on other threads: they are requested here and
+ * applied by the agent's own thread at the start of its next duty cycle, so the reassembler stays single-threaded.
+ */
+public final class TensorSubscriber implements Agent {
+  /**
+   * Fragments per poll: 64. Bounds one duty cycle (64 x 64 KiB = 4 MiB at the largest MTU) so requested plan
+   * changes are applied promptly, while amortising the poll's overhead.
+   */
+  public static final int DEFAULT_FRAGMENT_LIMIT = 64;
+  /** Initial size of Aeron's reassembly buffer for multi-fragment frames; it grows as needed. */
+  private static final int ASSEMBLY_BUFFER_BYTES = 1024 * 1024;
+  private static final long NO_REQUEST = Long.MIN_VALUE;
+
+  private final Subscription subscription;
+  private final TensorReassembler reassembler;
+  private final int fragmentLimit;
+  private final FragmentHandler handler;
+  private final AtomicLong requestedPlanVersion = new AtomicLong(NO_REQUEST);
+  private final AtomicLong requestedAbandonBefore = new AtomicLong(NO_REQUEST);
+  private volatile int appliedPlanVersion;
+
+  public TensorSubscriber(Subscription subscription, TensorReassembler reassembler) {
+    this(subscription, reassembler, DEFAULT_FRAGMENT_LIMIT);
+  }
+
+  public TensorSubscriber(Subscription subscription, TensorReassembler reassembler, int fragmentLimit) {
+    this.subscription = subscription;
+    this.reassembler = reassembler;
+    this.fragmentLimit = fragmentLimit;
+    this.appliedPlanVersion = reassembler.planVersion();
+    // Direct assembly buffer: the frame's CRC32C then runs on off-heap memory like unfragmented frames.
+    this.handler = new FragmentAssembler((buffer, offset, length, header) ->
+        reassembler.onFrame(buffer, offset, length), ASSEMBLY_BUFFER_BYTES, true);
+  }
+
+  /** From any thread: frames of other plan versions are dropped once the agent has applied this. */
+  public void requestPlanVersion(int version) {
+    requestedPlanVersion.set(version);
+  }
+
+  /** The plan version frames are currently checked against; lags a request until the agent has applied it. */
+  public int appliedPlanVersion() {
+    return appliedPlanVersion;
+  }
+
+  /** From any thread: abandon unfinished tensors of steps before {@code step} (after an abort). */
+  public void requestAbandonStepsBefore(long step) {
+    requestedAbandonBefore.set(step);
+  }
+
+  public Subscription subscription() {
+    return subscription;
+  }
+
+  @Override
+  public int doWork() {
+    int work = applyRequests();
+    return work + subscription.poll(handler, fragmentLimit);
+  }
+
+  private int applyRequests() {
+    int work = 0;
+    // A plain read first: the common case (no request) costs no atomic write per duty cycle.
+    long version = requestedPlanVersion.get() == NO_REQUEST ? NO_REQUEST : requestedPlanVersion.getAndSet(NO_REQUEST);
+    if (version != NO_REQUEST) {
+      reassembler.planVersion((int) version);
+      appliedPlanVersion = (int) version;
+      work++;
+    }
+    long step = requestedAbandonBefore.get() == NO_REQUEST ? NO_REQUEST : requestedAbandonBefore.getAndSet(NO_REQUEST);
+    if (step != NO_REQUEST) {
+      reassembler.abandonStepsBefore(step);
+      work++;
+    }
+    return work;
+  }
+
+  @Override
+  public void onClose() {
+    subscription.close();
+  }
+
+  @Override
+  public String roleName() {
+    return "tensor-subscriber[" + subscription.channel() + ", stream " + subscription.streamId() + "]";
+  }
+}
