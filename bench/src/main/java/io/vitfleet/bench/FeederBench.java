@@ -74,7 +74,7 @@ final class FeederBench implements Callable<Integer> {
   int quality;
 
   @Option(names = "--workers", paramLabel = "N",
-      description = "Decode pool workers (default: the available processors).")
+      description = "Decode pool workers (default: vitfleet.feeder.decode.workers of the configuration).")
   Integer workers;
 
   @Option(names = "--rounds", paramLabel = "R", defaultValue = "5",
@@ -107,7 +107,7 @@ final class FeederBench implements Callable<Integer> {
       throw new UserError("--images, --rounds, --passes, --djpeg-passes must be >= 1, --side >= 8, --quality in "
           + "1..100 and --demand-images-per-second > 0");
     }
-    int pool = workers != null ? workers : Runtime.getRuntime().availableProcessors();
+    int pool = workers != null ? workers : io.vitfleet.feeder.augment.DecodePoolSettings.load().workers();
     Path dir = Files.createTempDirectory("vitfleet-bench-feeder");
     try {
       byte[][] jpegs = generateJpegs(images, side, quality);
