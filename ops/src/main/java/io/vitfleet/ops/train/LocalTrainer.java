@@ -138,6 +138,7 @@ public final class LocalTrainer implements AutoCloseable {
     double lastLoss = Double.NaN;
     long started = System.nanoTime();
     long firstStep = step;
+    progress.startingAt(step);
     double lastAccuracy = Double.NaN;
     while (step < end) {
       double loss = 0;

@@ -16,8 +16,8 @@ public final class ProgressReporter {
   private final PrintStream out;
   private final boolean terminal;
   private final long totalSteps;
-  private final long startNanos;
-  private final long firstStep;
+  private long startNanos;
+  private long firstStep;
   private long lastDraw;
   private boolean barShown;
 
@@ -26,6 +26,12 @@ public final class ProgressReporter {
     this.terminal = terminal;
     this.firstStep = firstStep;
     this.totalSteps = totalSteps;
+    this.startNanos = System.nanoTime();
+  }
+
+  /** Restarts the clock at {@code step} (a resumed run), so rates and the ETA count only this run's steps. */
+  public void startingAt(long step) {
+    this.firstStep = step;
     this.startNanos = System.nanoTime();
   }
 
