@@ -57,8 +57,16 @@ final class OptimizerBench implements Callable<Integer> {
       description = "Untimed steps first, so the JIT has compiled the loops (default: ${DEFAULT-VALUE}).")
   int warmup;
 
+  @Option(names = "--threads", paramLabel = "T",
+      description = "Threads of the optimizer update and of the triad alike (default: the available processors).")
+  Integer threads;
+
   @Override
   public Integer call() {
+    int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    if (t < 1) {
+      throw new UserError("--threads must be positive, got " + t);
+    }
     if (params < 10_000_000) {
       throw new UserError("--params " + params + " is too small for a ViT-B-width model (one block is ~7M); "
           + "use at least 10000000");
@@ -77,7 +85,7 @@ final class OptimizerBench implements Callable<Integer> {
           + "g or choose fewer parameters");
     }
     Adafactor opt = new Adafactor(OptimizerConfig.defaults(Schedule.rsqrt(1_000_000, 10_000, 50_000, 10_000)),
-        manifest);
+        manifest, t);
     OptimizerState state = opt.newState();
     FlatFloats p = FlatFloats.allocate(manifest);
     FlatFloats g = FlatFloats.allocate(manifest);
@@ -99,7 +107,7 @@ final class OptimizerBench implements Callable<Integer> {
     long count = 20_000;
     for (int i = 0; i < warmup; i++) {
       step(opt, p, g, state, count++);
-      triad(a, b, c, triadPasses);
+      triad(a, b, c, triadPasses, t);
     }
     double[] optSeconds = new double[steps];
     double[] triadSeconds = new double[steps];
@@ -108,7 +116,7 @@ final class OptimizerBench implements Callable<Integer> {
       long t0 = System.nanoTime();
       checksum += step(opt, p, g, state, count++);
       long t1 = System.nanoTime();
-      checksum += triad(a, b, c, triadPasses);
+      checksum += triad(a, b, c, triadPasses, t);
       long t2 = System.nanoTime();
       optSeconds[i] = (t1 - t0) * 1e-9;
       triadSeconds[i] = (t2 - t1) * 1e-9;
@@ -126,7 +134,7 @@ final class OptimizerBench implements Callable<Integer> {
     out.put("model", model.describe() + " (B width, depth chosen for --params)");
     out.put("params", n);
     out.put("tensors", manifest.count());
-    out.put("threads", 1);
+    out.put("threads", t);
     out.put("warmup_steps", warmup);
     out.put("timed_steps", steps);
     out.put("timing", "best of the timed steps (and of as many triad repetitions, interleaved), as STREAM reports; "
@@ -140,7 +148,7 @@ final class OptimizerBench implements Callable<Integer> {
         + "statistics, update) 12 + fp32 parameter read+write 8 + bf16 momentum read+write 4; of an unfactored "
         + "tensor 28 (no statistics pass, + fp32 v read+write 8); + v_row/v_col read+write 8 per element");
     out.put("reference", "STREAM triad a[i] = b[i] + s*c[i] over float[" + triadLength + "] x " + triadPasses
-        + " passes, 12 bytes per element, same thread");
+        + " passes, 12 bytes per element, on the same " + t + " thread(s), each a contiguous part");
     out.put("reference_gbytes_per_second", refGbps);
     out.put("ratio", gbps / refGbps);
     out.put("seconds_per_step_median", median(optSeconds));
@@ -193,14 +201,38 @@ final class OptimizerBench implements Callable<Integer> {
     return norm;
   }
 
-  private static float triad(float[] a, float[] b, float[] c, int passes) {
+  /** The triad on {@code threads} threads, each over a contiguous part of the arrays. */
+  private static float triad(float[] a, float[] b, float[] c, int passes, int threads) {
+    if (threads == 1) {
+      return triad(a, b, c, 0, a.length, passes);
+    }
+    Thread[] workers = new Thread[threads];
+    int part = (a.length + threads - 1) / threads;
+    for (int w = 0; w < threads; w++) {
+      int from = Math.min(a.length, w * part);
+      int to = Math.min(a.length, from + part);
+      workers[w] = new Thread(() -> triad(a, b, c, from, to, passes), "triad-" + w);
+      workers[w].start();
+    }
+    for (Thread w : workers) {
+      try {
+        w.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted during the triad", e);
+      }
+    }
+    return a[0] + a[a.length - 1];
+  }
+
+  private static float triad(float[] a, float[] b, float[] c, int from, int to, int passes) {
     float s = 3f;
     for (int pass = 0; pass < passes; pass++) {
-      for (int i = 0; i < a.length; i++) {
+      for (int i = from; i < to; i++) {
         a[i] = b[i] + s * c[i];
       }
     }
-    return a[a.length / 2];
+    return to > from ? a[(from + to) / 2] : 0f;
   }
 
   /** Bytes one step reads and writes, counted as {@code bytes_counted} describes. */

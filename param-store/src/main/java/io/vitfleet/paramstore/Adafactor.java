@@ -3,6 +3,7 @@ package io.vitfleet.paramstore;
 import io.vitfleet.protocol.ParameterManifest;
 import io.vitfleet.protocol.ParameterSpec;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The paper's memory-efficient Adafactor (spec/vit.md, "Optimizer"), as big_vision chains it:
@@ -21,16 +22,27 @@ import java.util.Arrays;
  * <p>One step for a manifest: {@code norm = sqrt(sum of squaredNorm over all tensors of the model)}, then
  * {@link #update}. A shard holding part of a model builds its Adafactor over its own sub-manifest, reports
  * {@link #squaredNorms per-tensor squared norms}, and applies the update with the global norm it is given.
- * An instance keeps scratch buffers: use one per thread.
+ * An instance keeps scratch buffers: use one per calling thread. With {@code threads > 1} an update spreads whole
+ * tensors over that many threads; each tensor's update is independent of the others, so the bits do not depend on the
+ * thread count.
  */
 public final class Adafactor {
   private final OptimizerConfig config;
   private final ParameterManifest manifest;
   private final FactoredSecondMoment[] factored;
   private final float[] decay;
-  private final Workspace w;
+  private final Workspace[] workspaces;
 
+  /** A single-threaded optimizer for {@code manifest}. */
   public Adafactor(OptimizerConfig config, ParameterManifest manifest) {
+    this(config, manifest, 1);
+  }
+
+  /** An optimizer whose updates run on {@code threads} threads (whole tensors each; same bits as one thread). */
+  public Adafactor(OptimizerConfig config, ParameterManifest manifest, int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("optimizer threads must be positive, got " + threads);
+    }
     this.config = config;
     this.manifest = manifest;
     int n = manifest.count();
@@ -54,7 +66,15 @@ public final class Adafactor {
       }
       decay[i] = (float) (config.wd() * config.rules().multiplier(s.name()));
     }
-    this.w = new Workspace(maxRun, maxOverP, maxOverQ);
+    this.workspaces = new Workspace[threads];
+    for (int t = 0; t < threads; t++) {
+      workspaces[t] = new Workspace(maxRun, maxOverP, maxOverQ);
+    }
+  }
+
+  /** Threads an update runs on. */
+  public int threads() {
+    return workspaces.length;
   }
 
   public OptimizerConfig config() {
@@ -107,9 +127,12 @@ public final class Adafactor {
       throw new IllegalArgumentException("tensor range [" + from + ", " + to + ") is outside the manifest's "
           + manifest.count() + " tensors");
     }
+    double[] parts = new double[to - from];
+    forEachTensor(from, to, (i, ws) -> parts[i - from] =
+        PairwiseSum.sumOfSquares(grads.array(i), grads.offset(i), (int) manifest.get(i).size()));
     double sum = 0.0;
-    for (int i = from; i < to; i++) {
-      sum += PairwiseSum.sumOfSquares(grads.array(i), grads.offset(i), (int) manifest.get(i).size());
+    for (double part : parts) {
+      sum += part;
     }
     return sum;
   }
@@ -143,14 +166,69 @@ public final class Adafactor {
     requireManifest(grads.manifest(), "gradients");
     requireState(state);
     StepFactors f = StepFactors.of(config, count, globalNorm);
-    for (int i = 0; i < manifest.count(); i++) {
-      if (factored[i] != null) {
-        updateFactored(factored[i], params.array(i), params.offset(i), grads.array(i), grads.offset(i),
-            state.packedMomentum(i), state.secondMomentRows(i), state.secondMomentCols(i), decay[i], f);
-      } else {
-        updateUnfactored(params.array(i), params.offset(i), grads.array(i), grads.offset(i), state.packedMomentum(i),
-            state.secondMoment(i), decay[i], f);
+    forEachTensor(0, manifest.count(), (i, ws) -> updateTensor(i, params, grads, state, f, ws));
+  }
+
+  /** Work on one tensor with the calling thread's scratch buffers. */
+  private interface TensorTask {
+    void run(int tensor, Workspace ws);
+  }
+
+  /**
+   * Runs {@code task} for tensors {@code [from, to)}: in order on the caller when single-threaded, else handed out
+   * in manifest order to whichever of the threads is free. Tasks touch only their own tensor's slices.
+   */
+  private void forEachTensor(int from, int to, TensorTask task) {
+    if (workspaces.length == 1 || to - from < 2) {
+      for (int i = from; i < to; i++) {
+        task.run(i, workspaces[0]);
       }
+      return;
+    }
+    AtomicInteger next = new AtomicInteger(from);
+    Throwable[] failures = new Throwable[workspaces.length];
+    Thread[] helpers = new Thread[workspaces.length - 1];
+    for (int t = 0; t < helpers.length; t++) {
+      int slot = t + 1;
+      helpers[t] = new Thread(() -> drain(next, to, task, workspaces[slot], failures, slot), "adafactor-" + slot);
+      helpers[t].start();
+    }
+    drain(next, to, task, workspaces[0], failures, 0);
+    for (Thread h : helpers) {
+      try {
+        h.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the optimizer's threads were running", e);
+      }
+    }
+    for (Throwable t : failures) {
+      if (t != null) {
+        throw new IllegalStateException("optimizer thread failed: " + t, t);
+      }
+    }
+  }
+
+  private static void drain(AtomicInteger next, int to, TensorTask task, Workspace ws, Throwable[] failures,
+                            int slot) {
+    try {
+      for (int i = next.getAndIncrement(); i < to; i = next.getAndIncrement()) {
+        task.run(i, ws);
+      }
+    } catch (Throwable t) {
+      failures[slot] = t;
+      next.set(to);
+    }
+  }
+
+  private void updateTensor(int i, FlatFloats params, FlatFloats grads, OptimizerState state, StepFactors f,
+                            Workspace ws) {
+    if (factored[i] != null) {
+      updateFactored(factored[i], params.array(i), params.offset(i), grads.array(i), grads.offset(i),
+          state.packedMomentum(i), state.secondMomentRows(i), state.secondMomentCols(i), decay[i], f, ws);
+    } else {
+      updateUnfactored(params.array(i), params.offset(i), grads.array(i), grads.offset(i), state.packedMomentum(i),
+          state.secondMoment(i), decay[i], f, ws);
     }
   }
 
@@ -170,7 +248,7 @@ public final class Adafactor {
   }
 
   private void updateFactored(FactoredSecondMoment fm, float[] p, int pOff, float[] g, int gOff, int[][] m,
-                              float[] vRow, float[] vCol, float decay, StepFactors f) {
+                              float[] vRow, float[] vCol, float decay, StepFactors f, Workspace w) {
     int runs = fm.runs();
     int len = fm.runLength();
     // Pass 1: statistics of the clipped g^2.
@@ -201,7 +279,7 @@ public final class Adafactor {
   }
 
   private void updateUnfactored(float[] p, int pOff, float[] g, int gOff, int[][] m, float[] v, float decay,
-                                StepFactors f) {
+                                StepFactors f, Workspace w) {
     for (int b = 0; b < m.length; b++) {
       int o = b * Bf16Momentum.BLOCK;
       int n = Bf16Momentum.blockLength(v.length, b);
