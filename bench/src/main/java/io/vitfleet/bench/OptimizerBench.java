@@ -12,7 +12,7 @@ import io.vitfleet.paramstore.FlatFloats;
 import io.vitfleet.paramstore.OptimizerConfig;
 import io.vitfleet.paramstore.OptimizerState;
 import io.vitfleet.paramstore.Schedule;
-import io.vitfleet.paramstore.SecondMomentLayout;
+import io.vitfleet.protocol.SecondMomentLayout;
 import io.vitfleet.protocol.ParameterManifest;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;

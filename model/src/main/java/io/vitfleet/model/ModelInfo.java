@@ -1,7 +1,7 @@
 package io.vitfleet.model;
 
 import io.vitfleet.protocol.ParameterSpec;
-import java.util.Arrays;
+import io.vitfleet.protocol.SecondMomentLayout;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -40,22 +40,12 @@ public record ModelInfo(ViTConfig config, long paramsEncoder, long paramsTotal, 
   }
 
   /**
-   * Elements of the optimizer's second moment for one tensor. Factored (rank >= 2 and second-largest dimension >=
-   * 32): a row and a column accumulator, {@code size / d0 + size / d1} with d0 the largest and d1 the second-largest
-   * dimension; otherwise a full {@code v} of the tensor's size. The optimizer in param-store applies the same rule.
+   * Elements of the optimizer's second moment for one tensor: the row and column accumulators of a factored tensor,
+   * else a full {@code v} — {@link SecondMomentLayout}, the rule the optimizer in param-store applies.
    */
   public static long secondMomentElements(ParameterSpec s) {
-    int[] dims = s.shape();
-    if (dims.length < 2) {
-      return s.size();
-    }
-    Arrays.sort(dims);
-    int d0 = dims[dims.length - 1];
-    int d1 = dims[dims.length - 2];
-    if (d1 < MIN_DIM_TO_FACTOR) {
-      return s.size();
-    }
-    return s.size() / d0 + s.size() / d1;
+    SecondMomentLayout l = SecondMomentLayout.of(s.shape(), MIN_DIM_TO_FACTOR);
+    return l.factored() ? (long) l.rowSize() + l.colSize() : s.size();
   }
 
   /** The optimizer's whole state: bf16 momentum and the (mostly factored) second moment. */

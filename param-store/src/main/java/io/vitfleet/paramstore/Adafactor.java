@@ -2,6 +2,7 @@ package io.vitfleet.paramstore;
 
 import io.vitfleet.protocol.ParameterManifest;
 import io.vitfleet.protocol.ParameterSpec;
+import io.vitfleet.protocol.SecondMomentLayout;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 

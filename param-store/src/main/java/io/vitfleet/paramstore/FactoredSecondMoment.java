@@ -1,5 +1,6 @@
 package io.vitfleet.paramstore;
 
+import io.vitfleet.protocol.SecondMomentLayout;
 import java.util.Arrays;
 
 /**

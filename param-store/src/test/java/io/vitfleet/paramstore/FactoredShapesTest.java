@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vitfleet.protocol.ParameterManifest;
 import io.vitfleet.protocol.ParameterSpec;
+import io.vitfleet.protocol.SecondMomentLayout;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+
 
 /**
  * The factored update on shapes the oracle does not cover (axes before, between and after the factored pair, d0

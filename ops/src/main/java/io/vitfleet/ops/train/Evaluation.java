@@ -5,6 +5,7 @@ import io.vitfleet.feeder.ImageDataset;
 import io.vitfleet.feeder.Normalization;
 import io.vitfleet.model.Inference;
 import io.vitfleet.model.StageGraph;
+import java.util.Arrays;
 
 /** Forward passes over a data set split: test accuracy and frozen features. */
 public final class Evaluation {
@@ -16,17 +17,10 @@ public final class Evaluation {
 
   /** Top-1 accuracy of {@code params} on every example of {@code split}, in order. */
   public static double testAccuracy(StageGraph graph, float[] params, ImageDataset split, Normalization norm) {
-    Batcher batcher = new Batcher(split, norm);
     int classes = graph.config().classes();
-    float[] images = new float[EVAL_BATCH * batcher.floatsPerImage()];
-    int[] labels = new int[EVAL_BATCH];
-    long correct = 0;
-    for (int first = 0; first < split.size(); first += EVAL_BATCH) {
-      int n = Math.min(EVAL_BATCH, split.size() - first);
-      batcher.fillRange(first, n, images, labels);
-      float[] in = n == EVAL_BATCH ? images : java.util.Arrays.copyOf(images, n * batcher.floatsPerImage());
-      Inference inf = graph.infer(params, in, n);
-      for (int i = 0; i < n; i++) {
+    long[] correct = {0};
+    forEachBatch(graph, params, split, norm, 0, split.size(), (done, labels, inf) -> {
+      for (int i = 0; i < inf.n(); i++) {
         int best = 0;
         for (int c = 1; c < classes; c++) {
           if (inf.logits()[i * classes + c] > inf.logits()[i * classes + best]) {
@@ -34,29 +28,41 @@ public final class Evaluation {
           }
         }
         if (best == labels[i]) {
-          correct++;
+          correct[0]++;
         }
       }
-    }
-    return correct / (double) split.size();
+    });
+    return correct[0] / (double) split.size();
   }
 
   /** The pre_logits features {@code [count, width]} of examples {@code [first, first + count)} of {@code split}. */
   public static float[] features(StageGraph graph, float[] params, ImageDataset split, Normalization norm,
                                  int first, int count, int[] labelsOut) {
-    Batcher batcher = new Batcher(split, norm);
     int width = graph.config().width();
     float[] out = new float[count * width];
+    forEachBatch(graph, params, split, norm, first, count, (done, labels, inf) -> {
+      System.arraycopy(inf.preLogits(), 0, out, done * width, inf.n() * width);
+      System.arraycopy(labels, 0, labelsOut, done, inf.n());
+    });
+    return out;
+  }
+
+  /** What to do with one inference batch: {@code done} examples precede it; its labels; its outputs. */
+  private interface BatchConsumer {
+    void accept(int done, int[] labels, Inference inference);
+  }
+
+  /** Runs inference over examples {@code [first, first + count)} of {@code split} in batches of EVAL_BATCH. */
+  private static void forEachBatch(StageGraph graph, float[] params, ImageDataset split, Normalization norm,
+                                   int first, int count, BatchConsumer consumer) {
+    Batcher batcher = new Batcher(split, norm);
     float[] images = new float[EVAL_BATCH * batcher.floatsPerImage()];
     int[] labels = new int[EVAL_BATCH];
     for (int done = 0; done < count; done += EVAL_BATCH) {
       int n = Math.min(EVAL_BATCH, count - done);
       batcher.fillRange(first + done, n, images, labels);
-      float[] in = n == EVAL_BATCH ? images : java.util.Arrays.copyOf(images, n * batcher.floatsPerImage());
-      Inference inf = graph.infer(params, in, n);
-      System.arraycopy(inf.preLogits(), 0, out, done * width, n * width);
-      System.arraycopy(labels, 0, labelsOut, done, n);
+      float[] in = n == EVAL_BATCH ? images : Arrays.copyOf(images, n * batcher.floatsPerImage());
+      consumer.accept(done, labels, graph.infer(params, in, n));
     }
-    return out;
   }
 }

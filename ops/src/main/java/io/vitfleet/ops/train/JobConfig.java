@@ -29,6 +29,11 @@ public record JobConfig(Config raw, ViTConfig model, long seed, String dataset, 
 
   /** Loads the job: reference.conf, then the job file (if any), then {@code key=value} overrides, in that order. */
   public static JobConfig load(Path jobFile, Map<String, String> overrides) {
+    return fromConfig(userSettings(jobFile, overrides).withFallback(ConfigFactory.defaultReference()).resolve());
+  }
+
+  /** The {@code key=value} overrides on top of the job file (if any), keys relative to {@link #ROOT}. */
+  private static Config userSettings(Path jobFile, Map<String, String> overrides) {
     Config c = ConfigFactory.empty();
     for (Map.Entry<String, String> e : overrides.entrySet()) {
       String key = e.getKey().startsWith(ROOT + ".") ? e.getKey() : ROOT + "." + e.getKey();
@@ -48,7 +53,7 @@ public record JobConfig(Config raw, ViTConfig model, long seed, String dataset, 
         throw new UserError("cannot parse job file " + jobFile + ": " + ex.getMessage());
       }
     }
-    return fromConfig(c.withFallback(ConfigFactory.defaultReference()).resolve());
+    return c;
   }
 
   /**
@@ -62,15 +67,8 @@ public record JobConfig(Config raw, ViTConfig model, long seed, String dataset, 
     } catch (ConfigException e) {
       throw new UserError("the job stored in the checkpoint cannot be parsed: " + e.getMessage());
     }
-    Config c = ConfigFactory.empty();
-    for (Map.Entry<String, String> e : overrides.entrySet()) {
-      String key = e.getKey().startsWith(ROOT + ".") ? e.getKey() : ROOT + "." + e.getKey();
-      c = c.withFallback(ConfigFactory.parseString(key + " = " + e.getValue()));
-    }
-    if (jobFile != null) {
-      c = c.withFallback(ConfigFactory.parseFile(jobFile.toFile()));
-    }
-    return fromConfig(c.withFallback(stored).withFallback(ConfigFactory.defaultReference()).resolve());
+    return fromConfig(userSettings(jobFile, overrides).withFallback(stored)
+        .withFallback(ConfigFactory.defaultReference()).resolve());
   }
 
   /** Reads a job from a config that already holds every setting (e.g. one stored in a checkpoint). */

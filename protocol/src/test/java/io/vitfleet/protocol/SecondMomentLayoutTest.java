@@ -1,4 +1,4 @@
-package io.vitfleet.paramstore;
+package io.vitfleet.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

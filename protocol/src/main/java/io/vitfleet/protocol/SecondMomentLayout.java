@@ -1,4 +1,4 @@
-package io.vitfleet.paramstore;
+package io.vitfleet.protocol;
 
 import java.util.Arrays;
 
