@@ -19,7 +19,12 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = Abort.class, name = "abort"),
     @JsonSubTypes.Type(value = Plan.class, name = "plan"),
     @JsonSubTypes.Type(value = JobSpec.class, name = "job-spec"),
-    @JsonSubTypes.Type(value = WorkerInfo.class, name = "worker-info")
+    @JsonSubTypes.Type(value = WorkerInfo.class, name = "worker-info"),
+    @JsonSubTypes.Type(value = Hello.class, name = "hello"),
+    @JsonSubTypes.Type(value = Install.class, name = "install"),
+    @JsonSubTypes.Type(value = Ready.class, name = "ready"),
+    @JsonSubTypes.Type(value = StageDone.class, name = "stage-done"),
+    @JsonSubTypes.Type(value = Committed.class, name = "committed")
 })
-public sealed interface ControlMessage permits StepMessage, Plan, JobSpec, WorkerInfo {
+public sealed interface ControlMessage permits StepMessage, Plan, JobSpec, WorkerInfo, Hello, Install, Ready {
 }

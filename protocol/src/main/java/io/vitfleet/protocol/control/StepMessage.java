@@ -5,7 +5,7 @@ package io.vitfleet.protocol.control;
  * version it belongs to, so a receiver can ignore leftovers of an aborted step or an older plan.
  */
 public sealed interface StepMessage extends ControlMessage
-    permits Begin, GroupSumReady, NormPartial, GlobalNorm, Prepared, Commit, Abort {
+    permits Begin, GroupSumReady, NormPartial, GlobalNorm, Prepared, Commit, Abort, StageDone, Committed {
   /** The job fingerprint. */
   long jobId();
 

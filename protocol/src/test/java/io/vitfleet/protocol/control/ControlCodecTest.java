@@ -33,7 +33,7 @@ class ControlCodecTest {
     return List.of(
         new Begin(JOB, 7, 4),
         new GroupSumReady(JOB, 7, 4, 3, "w-c"),
-        new NormPartial(JOB, 7, 4, 1, 12.75),
+        new NormPartial(JOB, 7, 4, 1, new int[] {3, 5}, new double[] {12.75, 0.5}),
         new GlobalNorm(JOB, 7, 4, Double.NaN),
         new Prepared(JOB, 8, 4, 2),
         new Commit(JOB, 8, 4),

@@ -1,4 +1,4 @@
-package io.vitfleet.worker.link;
+package io.vitfleet.protocol.link;
 
 import io.aeron.FragmentAssembler;
 import io.aeron.Subscription;

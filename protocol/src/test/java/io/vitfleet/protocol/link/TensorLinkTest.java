@@ -1,4 +1,4 @@
-package io.vitfleet.worker.link;
+package io.vitfleet.protocol.link;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
