@@ -24,7 +24,9 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = Install.class, name = "install"),
     @JsonSubTypes.Type(value = Ready.class, name = "ready"),
     @JsonSubTypes.Type(value = StageDone.class, name = "stage-done"),
-    @JsonSubTypes.Type(value = Committed.class, name = "committed")
+    @JsonSubTypes.Type(value = Committed.class, name = "committed"),
+    @JsonSubTypes.Type(value = DataPlaneMetrics.class, name = "data-plane-metrics")
 })
-public sealed interface ControlMessage permits StepMessage, Plan, JobSpec, WorkerInfo, Hello, Install, Ready {
+public sealed interface ControlMessage permits StepMessage, Plan, JobSpec, WorkerInfo, Hello, Install, Ready,
+    DataPlaneMetrics {
 }

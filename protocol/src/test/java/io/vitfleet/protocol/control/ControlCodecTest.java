@@ -13,11 +13,23 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 class ControlCodecTest {
   private static final long JOB = 0x5EEDF00DL;
-  private final ControlCodec codec = new ControlCodec();
+  private static final ActorTestKit KIT = ActorTestKit.create();
+  private static final ActorRef<ControlMessage> REF = KIT.<ControlMessage>createTestProbe().ref();
+  /** Resolves actor references like the Pekko serializer does; {@link Hello} carries one. */
+  private final ControlCodec codec = new ControlCodec(ActorRefResolver.get(KIT.system()));
+
+  @AfterAll
+  static void stopKit() {
+    KIT.shutdownTestKit();
+  }
 
   static Plan twoByTwoPlan() {
     return new Plan(JOB, 4, 2, 2,
@@ -40,7 +52,15 @@ class ControlCodecTest {
         new Abort(JOB, 7, 4, "worker w-b lost (Aeron image unavailable)"),
         twoByTwoPlan(),
         new JobSpec(JOB, "Ti/4", "fashion-mnist", 256, 16, 4, 42L),
-        new WorkerInfo("w-a", "10.0.0.5", 8L << 30, 123.5, "10.0.0.5:40123"));
+        new WorkerInfo("w-a", "10.0.0.5", 8L << 30, 123.5, "10.0.0.5:40123"),
+        new Hello(JOB, "w-a", Hello.WORKER, new Endpoint("w-a", "aeron:ipc", 3001), REF,
+            new WorkerInfo("w-a", "10.0.0.5", 8L << 30, 0, "aeron:ipc"), null),
+        new Install(JOB, 7, twoByTwoPlan(), List.of(new Endpoint("shard-0", "aeron:ipc", 2000)),
+            List.of(List.of(0, 1), List.of(2, 3, 4))),
+        new Ready(JOB, 4, "shard-0"),
+        new StageDone(JOB, 7, 4, "w-b", 0, 1, 0.75, 4, 0.125),
+        new Committed(JOB, 8, 4, 1),
+        new DataPlaneMetrics(JOB, "shard-1", 3, "{CRC_MISMATCH=3}"));
   }
 
   @Test
@@ -61,6 +81,13 @@ class ControlCodecTest {
     Set<Class<?>> named = Arrays.stream(ControlMessage.class.getAnnotation(JsonSubTypes.class).value())
         .map(JsonSubTypes.Type::value).collect(Collectors.toSet());
     assertEquals(leaves, named);
+  }
+
+  @Test
+  void aHelloWithoutAnActorRefResolverCannotBeEncoded() {
+    Hello hello = (Hello) oneOfEach().stream().filter(m -> m instanceof Hello).findFirst().orElseThrow();
+    ControlCodecException e = assertThrows(ControlCodecException.class, () -> new ControlCodec().encode(hello));
+    assertTrue(e.getMessage().contains("ActorRefResolver"), e.getMessage());
   }
 
   @Test
