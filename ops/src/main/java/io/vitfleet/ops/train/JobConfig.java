@@ -135,6 +135,23 @@ public record JobConfig(Config raw, ViTConfig model, long seed, String dataset, 
     return globalBatch / microbatch;
   }
 
+  /**
+   * The job's fingerprint: the first 8 bytes of the SHA-256 of the job without its reporting cadence (eval_every,
+   * checkpoint_every), which changes nothing that is computed. Every data-plane frame and every shard store carries
+   * it, so members or stores of another job are refused.
+   */
+  public long fingerprint() {
+    Config computed = job().withoutPath("eval_every").withoutPath("checkpoint_every");
+    String text = computed.root().render(ConfigRenderOptions.concise());
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.nio.ByteBuffer.wrap(d).getLong() & Long.MAX_VALUE;
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
   /** The job as HOCON/JSON text, for checkpoints. */
   public String render() {
     return raw.getConfig(ROOT).atPath(ROOT).root().render(ConfigRenderOptions.concise().setFormatted(true));

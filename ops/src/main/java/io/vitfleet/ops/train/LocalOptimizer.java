@@ -16,7 +16,7 @@ import java.io.IOException;
  * The parameter store's optimizer configured from a job, over the whole model's flat buffer: what one process needs
  * of the param-store (the cluster splits the same update across shards).
  */
-final class LocalOptimizer {
+public final class LocalOptimizer {
   private final Adafactor adafactor;
   private OptimizerState state;
 
@@ -27,7 +27,7 @@ final class LocalOptimizer {
   }
 
   /** The optimizer settings of a job (its {@code optimizer} block), the schedule's total being the job's steps. */
-  static OptimizerConfig config(JobConfig job) {
+  public static OptimizerConfig config(JobConfig job) {
     Config o = job.optimizer();
     try {
       Config s = o.getConfig("schedule");

@@ -2,11 +2,9 @@ package io.vitfleet.ops.train;
 
 import io.vitfleet.feeder.BatchPlan;
 import io.vitfleet.feeder.FashionMnist;
-import io.vitfleet.feeder.FlipShiftAugmentation;
 import io.vitfleet.feeder.ImageDataset;
-import io.vitfleet.feeder.MicrobatchSource;
 import io.vitfleet.feeder.Normalization;
-import io.vitfleet.feeder.SampleSchedule;
+import io.vitfleet.feeder.TrainingBatches;
 import io.vitfleet.model.StageGraph;
 import io.vitfleet.model.StageResult;
 import io.vitfleet.model.ViTConfig;
@@ -41,11 +39,9 @@ public final class LocalTrainer implements AutoCloseable {
   private final ViTConfig model;
   private final ParameterManifest manifest;
   private final BatchPlan plan;
-  private final MicrobatchSource source;
+  private final TrainingBatches batches;
   private final ImageDataset test;
   private final Normalization normalization = Normalization.minusOneToOne();
-  private final FlipShiftAugmentation augmentation;
-  private final long trainSize;
   private final LocalOptimizer optimizer;
   private final float[] params;
   private long step;
@@ -70,11 +66,8 @@ public final class LocalTrainer implements AutoCloseable {
     ImageDataset train = FashionMnist.train(job.dataDir());
     this.test = FashionMnist.test(job.dataDir());
     checkData(train);
-    this.source = new MicrobatchSource(train, normalization, new SampleSchedule(train.size(), job.seed(), plan));
-    this.trainSize = train.size();
-    this.augmentation = new FlipShiftAugmentation(model.image(), model.image(), model.channels(),
-        job.job().getInt("data.augment.max_shift"), job.job().getBoolean("data.augment.flip"),
-        normalization.apply(0));
+    this.batches = TrainingBatches.of(train, normalization, job.seed(), plan,
+        job.job().getInt("data.augment.max_shift"), job.job().getBoolean("data.augment.flip"));
     this.optimizer = new LocalOptimizer(job, manifest);
     if (checkpointDir != null && Checkpoint.exists(checkpointDir)) {
       Checkpoint.Loaded c = Checkpoint.load(checkpointDir);
@@ -131,8 +124,8 @@ public final class LocalTrainer implements AutoCloseable {
       graph = StageGraph.training(model, 0, model.depth(), job.microbatch(), job.threads());
     }
     int k = plan.microbatches();
-    float[] images = new float[source.imageFloatsPerMicrobatch()];
-    int[] labels = new int[source.labelsPerMicrobatch()];
+    float[] images = new float[batches.imageFloatsPerMicrobatch()];
+    int[] labels = new int[batches.labelsPerMicrobatch()];
     float[][] groupSums = new float[plan.groups()][params.length];
     float[] total = new float[params.length];
     double lastLoss = Double.NaN;
@@ -146,8 +139,7 @@ public final class LocalTrainer implements AutoCloseable {
         float[] acc = groupSums[g];
         Arrays.fill(acc, 0f);
         for (int mb = plan.firstMicrobatch(g); mb < plan.endMicrobatch(g); mb++) {
-          source.fill(step, mb, images, labels);
-          augment(step, mb, images);
+          batches.fill(step, mb, images, labels);
           StageResult r = graph.forwardBackward(params, images, labels, null, job.globalBatch(), acc);
           loss += r.loss();
         }
@@ -185,19 +177,6 @@ public final class LocalTrainer implements AutoCloseable {
       lastAccuracy = testAccuracy();
     }
     return new Outcome(step, lastLoss, lastAccuracy, Checkpoint.hash(params), ips, saved);
-  }
-
-  private void augment(long t, int mb, float[] images) {
-    if (augmentation.isIdentity()) {
-      return;
-    }
-    int perImage = images.length / job.microbatch();
-    for (int slot = 0; slot < job.microbatch(); slot++) {
-      long position = plan.position(t, mb, slot);
-      long epoch = position / trainSize;
-      long index = source.schedule().sampleAt(position);
-      augmentation.apply(job.seed(), epoch, index, images, slot * perImage);
-    }
   }
 
   /** Writes a checkpoint of the current step. */

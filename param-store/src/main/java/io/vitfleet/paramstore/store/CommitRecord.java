@@ -7,7 +7,8 @@ import java.nio.ByteOrder;
  * What a commit makes durable: which step is committed, in which slot its parameters and optimizer state lie, under
  * which plan, for which job and manifest, and the digest of the slot's content (CRC32C over the CRC32C of each data
  * payload in slot order), which lets the store prove the slot whole or rebuild one missing entry from parity.
- * Stored twice, as the payload of the two commit entries, written one after the other.
+ * Stored twice, as the payload of the two commit entries, written one after the other; and once more, before that,
+ * as the payload of the prepared entry that makes a staged step durable.
  */
 record CommitRecord(long step, int slot, long planVersion, long jobFingerprint, long manifestHash, int chunkBytes,
     long stateBytes, int stateChunks, int digest) {

@@ -12,7 +12,7 @@ import java.util.zip.CRC32C;
  *
  * <pre>
  * offset  0 int   magic "VFSE"
- *         4 byte  kind (PARAMS, STATE, PARITY, COMMIT)
+ *         4 byte  kind (PARAMS, STATE, PARITY, COMMIT, PREPARED)
  *         5 byte  slot (0 or 1)
  *         6 short zero
  *         8 long  step
@@ -40,6 +40,8 @@ final class EntryFrame {
   static final byte PARITY = 3;
   /** A commit record (see {@link CommitRecord}). */
   static final byte COMMIT = 4;
+  /** The record of the staged step, durable before the shard votes prepared (see {@link ShardStore#stage}). */
+  static final byte PREPARED = 5;
 
   private EntryFrame() {}
 

@@ -43,9 +43,15 @@ import net.openhft.chronicle.map.ChronicleMapBuilder;
  *   <li>A commit writes the same {@link CommitRecord} to two entries, one after the other. A crash while writing
  *       the first leaves the second naming the previous step, whose slot is untouched; a crash while writing the
  *       second leaves the first naming the new step.</li>
+ *   <li>Prepared is durable too (two-phase commit: a shard votes prepared only once a crash can no longer take the
+ *       staged step away). Staging first removes the previous prepared entry, then writes the slot and its parity,
+ *       then a prepared entry holding the record the commit will write, framed and checked like a commit entry. A
+ *       crash before that entry is complete leaves no prepared step; after it, reopening finds the staged step again
+ *       and {@link #commit} can make it the committed one. {@link #abort} removes the entry.</li>
  * </ul>
  * On open the map is recovered, the newest commit record whose slot verifies (rebuilding at most one entry) is
- * chosen, anything rebuilt is written back, and only that slot is served.
+ * chosen, anything rebuilt is written back, and only that slot is served. A prepared entry counts only if it names
+ * the step after the committed one, in the other slot, and that slot verifies against it.
  *
  * <p>A map file is used by one process at a time: a lock on {@code <file>.lock} (released by the OS when the process
  * dies) makes recovery safe. Not thread-safe: one shard actor owns it.
@@ -72,14 +78,17 @@ public final class ShardStore implements AutoCloseable {
 
   /** The committed step's record, or null before {@link #initialise}. */
   private CommitRecord committed;
-  /** What {@link #stage} wrote and {@link #commit} will make durable, or null. */
+  /**
+   * What {@link #stage} wrote (or what the prepared entry named when the store was opened) and {@link #commit} will
+   * make durable, or null.
+   */
   private CommitRecord staged;
   /** Called between any two map writes; tests widen the crash window with it. */
   private Runnable betweenWrites = () -> {};
 
   /** What opening found and repaired: for logs and tests. */
-  public record OpenReport(boolean existed, long committedStep, int corruptionsReportedByMap, int entriesRebuilt,
-      boolean commitRecordsRewritten, List<String> discarded) {}
+  public record OpenReport(boolean existed, long committedStep, long preparedStep, int corruptionsReportedByMap,
+      int entriesRebuilt, boolean commitRecordsRewritten, List<String> discarded) {}
 
   private ShardStore(Path file, long jobFingerprint, ParameterManifest manifest, int chunkBytes, FileChannel lockChannel,
       FileLock lock) throws IOException {
@@ -99,12 +108,13 @@ public final class ShardStore implements AutoCloseable {
     boolean rewritten;
     try {
       rewritten = recover(discarded, rebuilt);
+      staged = recoverPrepared(discarded, rebuilt);
     } catch (RuntimeException e) {
       map.close();
       throw e;
     }
-    this.openReport = new OpenReport(existed, committedStep(), corruptions.size(), rebuilt[0], rewritten,
-        List.copyOf(discarded));
+    this.openReport = new OpenReport(existed, committedStep(), preparedStep(), corruptions.size(), rebuilt[0],
+        rewritten, List.copyOf(discarded));
   }
 
   /**
@@ -163,6 +173,8 @@ public final class ShardStore implements AutoCloseable {
 
   private ChronicleMap<Long, byte[]> openMap(boolean existed, List<String> corruptions) throws IOException {
     long perSlot = layout.paramChunks() + SlotLayout.stateChunks(layout.maxStateBytes(), layout.chunkBytes()) + 1;
+    // Two slots, two commit entries; the prepared entry lives in the fixed slack (changing this formula would change
+    // the sizing of maps already on disk, which are recovered with the builder's configuration).
     long entries = (long) Math.ceil((2 * perSlot + 2) * ENTRIES_HEADROOM) + 16;
     ChronicleMapBuilder<Long, byte[]> builder = ChronicleMapBuilder.of(Long.class, byte[].class)
         .name("vitfleet-shard")
@@ -241,6 +253,42 @@ public final class ShardStore implements AutoCloseable {
     }
     // No commit record: never initialised, or killed while initialising (step 0 was never committed).
     return false;
+  }
+
+  /**
+   * The staged step the prepared entry names, if it is the step after the committed one, in the staging slot, of
+   * this job and manifest, and that slot verifies against it (rebuilding at most one entry of the staging slot; the
+   * committed slot is never written here). Otherwise null: the step was never prepared, or was committed since.
+   */
+  private CommitRecord recoverPrepared(List<String> discarded, int[] rebuilt) {
+    long key = SlotLayout.preparedKey();
+    byte[] v = map.get(key);
+    if (v == null) {
+      return null;
+    }
+    String why = EntryFrame.check(v, valueSize, EntryFrame.PREPARED, 0, -1, key, CommitRecord.BYTES);
+    if (why != null) {
+      discarded.add("prepared record " + why);
+      return null;
+    }
+    CommitRecord r = CommitRecord.from(v);
+    if (r.step() != committedStep() + 1) {
+      return null; // committed since (a leftover that the next stage removes), or older still
+    }
+    int slot = committed == null ? 0 : 1 - committed.slot();
+    if (r.slot() != slot || r.jobFingerprint() != jobFingerprint || r.manifestHash() != manifestHash
+        || r.chunkBytes() != layout.chunkBytes()) {
+      discarded.add("prepared step " + r.step() + " names slot " + r.slot() + ", job 0x"
+          + Long.toHexString(r.jobFingerprint()) + ", manifest 0x" + Long.toHexString(r.manifestHash()) + ", chunks of "
+          + r.chunkBytes() + " bytes: not this shard's staging slot " + slot);
+      return null;
+    }
+    String slotWhy = verifySlot(r, rebuilt);
+    if (slotWhy != null) {
+      discarded.add("prepared step " + r.step() + " (slot " + r.slot() + ") " + slotWhy);
+      return null;
+    }
+    return r;
   }
 
   private CommitRecord validRecord(byte[] v, int copy) {
@@ -359,6 +407,19 @@ public final class ShardStore implements AutoCloseable {
     return committed == null ? -1 : committed.planVersion();
   }
 
+  /**
+   * The step staged and durable but not committed: committed + 1 once {@link #stage} has returned (or when the store
+   * was reopened with such a step prepared), until {@link #commit} or {@link #abort}; else -1.
+   */
+  public long preparedStep() {
+    return staged == null ? -1 : staged.step();
+  }
+
+  /** The plan version the prepared step was staged under, or -1 when none is prepared. */
+  public long preparedPlanVersion() {
+    return staged == null ? -1 : staged.planVersion();
+  }
+
   /** The slot (0 or 1) holding the committed step; -1 before {@link #initialise}. */
   public int committedSlot() {
     return committed == null ? -1 : committed.slot();
@@ -375,8 +436,10 @@ public final class ShardStore implements AutoCloseable {
   }
 
   /**
-   * Writes step {@code step}'s parameters and optimizer state to the staging slot. Nothing committed changes: a crash
-   * or {@link #abort} now leaves the committed step as it was.
+   * Writes step {@code step}'s parameters and optimizer state to the staging slot and records it prepared: on return
+   * it survives kill -9 (reopening reports it as {@link #preparedStep()} and {@link #commit} still works). Nothing
+   * committed changes: a crash or {@link #abort} now leaves the committed step as it was. Staging again replaces a
+   * step already prepared.
    */
   public void stage(long step, long planVersion, FlatFloats params, OptimizerState state) {
     if (step != committedStep() + 1) {
@@ -388,6 +451,9 @@ public final class ShardStore implements AutoCloseable {
           + " and state for " + state.manifest() + " do not match this shard's " + manifest);
     }
     staged = null;
+    // The staging slot is about to be overwritten: forget the prepared record first, so that from here on a crash can
+    // present neither a half-written slot nor an earlier (aborted) attempt's content as prepared.
+    map.remove(SlotLayout.preparedKey());
     int slot = committed == null ? 0 : 1 - committed.slot();
     ByteBuffer floats = ByteBuffer.allocate(layout.chunkBytes()).order(ByteOrder.LITTLE_ENDIAN);
     SlotWriter w = new SlotWriter(slot, step);
@@ -414,11 +480,20 @@ public final class ShardStore implements AutoCloseable {
     betweenWrites.run();
     map.put(parityKey, EntryFrame.encode(valueSize, EntryFrame.PARITY, slot, step, parityKey, w.parity,
         w.parity.length));
-    staged = new CommitRecord(step, slot, planVersion, jobFingerprint, manifestHash, layout.chunkBytes(), stateBytes,
-        SlotLayout.stateChunks(stateBytes, layout.chunkBytes()), digest(w.crcs()));
+    CommitRecord r = new CommitRecord(step, slot, planVersion, jobFingerprint, manifestHash, layout.chunkBytes(),
+        stateBytes, SlotLayout.stateChunks(stateBytes, layout.chunkBytes()), digest(w.crcs()));
+    byte[] payload = r.payload();
+    long preparedKey = SlotLayout.preparedKey();
+    betweenWrites.run();
+    map.put(preparedKey, EntryFrame.encode(valueSize, EntryFrame.PREPARED, slot, step, preparedKey, payload,
+        payload.length));
+    staged = r;
   }
 
-  /** Makes the staged step the committed one: on return it survives kill -9. */
+  /**
+   * Makes the staged (prepared) step the committed one: on return it survives kill -9. Works as well on a step found
+   * prepared when the store was reopened.
+   */
   public void commit(long step) {
     if (staged == null || staged.step() != step) {
       throw new IllegalStateException("cannot commit step " + step + " in " + file + ": "
@@ -429,9 +504,13 @@ public final class ShardStore implements AutoCloseable {
     staged = null;
   }
 
-  /** Forgets the staged step; the staging slot is simply overwritten by the next {@link #stage}. */
+  /**
+   * Forgets the staged step, durably: its prepared entry is removed, so a reopened store no longer reports it. The
+   * staging slot itself is simply overwritten by the next {@link #stage}.
+   */
   public void abort() {
     staged = null;
+    map.remove(SlotLayout.preparedKey());
   }
 
   private void writeCommitRecords(CommitRecord r) {
@@ -507,7 +586,7 @@ public final class ShardStore implements AutoCloseable {
     return v;
   }
 
-  /** Test hook: runs between any two writes of {@link #stage} and {@link #commit}. */
+  /** Test hook: runs between any two writes of {@link #stage} and {@link #commit} (its first write is a removal). */
   void betweenWrites(Runnable hook) {
     this.betweenWrites = hook;
   }
@@ -552,9 +631,7 @@ public final class ShardStore implements AutoCloseable {
       int index = next++;
       long key = SlotLayout.dataKey(slot, index);
       byte[] v = EntryFrame.encode(valueSize, layout.kind(index), slot, step, key, payload, length);
-      if (index > 0) {
-        betweenWrites.run();
-      }
+      betweenWrites.run();
       map.put(key, v);
       for (int j = 0; j < length; j++) {
         parity[j] ^= payload[j];

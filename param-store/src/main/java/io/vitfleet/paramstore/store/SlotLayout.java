@@ -9,16 +9,18 @@ import java.security.NoSuchAlgorithmException;
 /**
  * Where each piece of a slot lies in the map. A slot's data entries are numbered: first every tensor's parameters,
  * cut into chunks of at most {@code chunkBytes}, in manifest order; then the serialised optimizer state cut the same
- * way. Each has a {@code long} key; the slot's parity entry and the two commit entries have keys of their own:
+ * way. Each has a {@code long} key; the slot's parity entry, the two commit entries and the one prepared entry have
+ * keys of their own:
  *
  * <pre>
- * bits 63..56 kind (1 commit, 2 data, 3 parity) | 55..48 slot | 47..0 data index, or commit copy (0, 1)
+ * bits 63..56 kind (1 commit, 2 data, 3 parity, 4 prepared) | 55..48 slot | 47..0 data index, or commit copy (0, 1)
  * </pre>
  */
 final class SlotLayout {
   private static final long COMMIT_KIND = 1L << 56;
   private static final long DATA_KIND = 2L << 56;
   private static final long PARITY_KIND = 3L << 56;
+  private static final long PREPARED_KIND = 4L << 56;
 
   private final ParameterManifest manifest;
   private final int chunkBytes;
@@ -123,6 +125,11 @@ final class SlotLayout {
 
   static long commitKey(int copy) {
     return COMMIT_KIND | copy;
+  }
+
+  /** The key of the prepared entry (one per store: only the staging slot can be prepared). */
+  static long preparedKey() {
+    return PREPARED_KIND;
   }
 
   /** The first 8 bytes of SHA-256 over the manifest's names and shapes: a shard's identity besides its job. */

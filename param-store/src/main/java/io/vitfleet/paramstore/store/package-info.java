@@ -5,12 +5,12 @@
  *
  * <p>Where things are:
  * <ul>
- *   <li>{@link io.vitfleet.paramstore.store.ShardStore}: open (and recover), initialise, stage, commit, abort, read
- *       the committed step;</li>
- *   <li>{@code SlotLayout}: which key holds which chunk of which tensor, of the optimizer state, of parity and of the
- *       commit records;</li>
+ *   <li>{@link io.vitfleet.paramstore.store.ShardStore}: open (and recover), initialise, stage (durably prepared),
+ *       commit, abort, read the committed step;</li>
+ *   <li>{@code SlotLayout}: which key holds which chunk of which tensor, of the optimizer state, of parity, of the
+ *       commit records and of the prepared record;</li>
  *   <li>{@code EntryFrame}: every value's header (kind, slot, step, key, length) and CRC32C;</li>
- *   <li>{@code CommitRecord}: what a commit makes durable, written twice.</li>
+ *   <li>{@code CommitRecord}: what a commit makes durable, written twice (and once as the prepared record).</li>
  * </ul>
  */
 package io.vitfleet.paramstore.store;

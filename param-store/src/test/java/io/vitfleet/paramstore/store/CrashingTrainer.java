@@ -5,11 +5,12 @@ import java.nio.file.Path;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The child process of {@link ShardStoreCrashIT}: a shard that commits step after step of
- * {@link StoreFixtures}' known content, printing {@code COMMITTED <step>} after each commit returns, until it is
- * killed. Arguments: file, job fingerprint (hex), tensors, rows, cols, chunk bytes, microseconds to pause before
- * each write of a stage, and before each write of a commit (0 for none; pauses widen the window in which a kill lands
- * inside a stage or a commit).
+ * The child process of {@link ShardStoreCrashIT}: a shard that commits step after step of {@link StoreFixtures}' known
+ * content, printing {@code PREPARED <step>} after each stage returns and {@code COMMITTED <step>} after each commit
+ * returns, until it is killed. A step it finds prepared when it opens the store is staged again (as a shard does when
+ * the coordinator drops a prepared step). Arguments: file, job fingerprint (hex), tensors, rows, cols, chunk bytes,
+ * microseconds to pause before each write of a stage, and before each write of a commit (0 for none; pauses widen the
+ * window in which a kill lands inside a stage or a commit).
  */
 public final class CrashingTrainer {
   private CrashingTrainer() {}
@@ -38,6 +39,8 @@ public final class CrashingTrainer {
       System.out.flush();
       for (long t = store.committedStep() + 1; ; t++) {
         store.stage(t, 1, StoreFixtures.params(m, t), StoreFixtures.state(m, t));
+        System.out.println("PREPARED " + t);
+        System.out.flush();
         committing[0] = true;
         store.commit(t);
         committing[0] = false;

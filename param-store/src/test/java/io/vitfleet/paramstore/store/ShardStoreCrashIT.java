@@ -18,10 +18,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The durability proof of the shard store: a child JVM commits step after step of known content and is killed with
- * SIGKILL at random instants, many of them inside a stage or a commit, some while it starts and recovers the map;
- * after each kill the store must reopen at a committed step no older than the last one the child reported, holding
- * exactly that step's content, and the next child must go on from there.
+ * The durability proof of the shard store: a child JVM stages and commits step after step of known content and is
+ * killed with SIGKILL at random instants, many of them inside a stage or a commit, some while it starts and recovers
+ * the map; after each kill the store must reopen at a committed step no older than the last one the child reported,
+ * holding exactly that step's content; a step the child reported prepared but not committed must be committed or
+ * still prepared; any prepared step must be the next one and commit to exactly its content (done after every fourth
+ * kill, a paused one, which mostly lands inside a commit; after the others the next child stages over it); and the
+ * next child must go on from there.
  */
 class ShardStoreCrashIT {
   private static final int KILLS = 20;
@@ -49,6 +52,8 @@ class ShardStoreCrashIT {
     long recovered = -1;
     int landedAfterCommitBeforeReport = 0;
     int repairedOnOpen = 0;
+    int preparedOnOpen = 0;
+    int preparedCommitted = 0;
     List<String> log = new ArrayList<>();
     long start = System.nanoTime();
     for (int kill = 0; kill < KILLS; kill++) {
@@ -71,13 +76,19 @@ class ShardStoreCrashIT {
       assertTrue(child.process.waitFor(30, TimeUnit.SECONDS), "child " + kill + " dies");
       // Committed for sure: what the child reported, or what the store held before this child.
       long reported = Math.max(child.lastCommitted(), recovered);
+      long reportedPrepared = child.lastPrepared();
       try (ShardStore s = ShardStore.open(file, JOB, m, CHUNK)) {
         recovered = s.committedStep();
-        String where = "kill " + kill + " (seed " + seed + "): child reported step " + reported + ", store holds "
-            + recovered;
+        long prepared = s.preparedStep();
+        String where = "kill " + kill + " (seed " + seed + "): child reported step " + reported + " committed and "
+            + reportedPrepared + " prepared, store holds " + recovered + " committed and " + prepared + " prepared";
         assertTrue(recovered >= reported, where + ": a committed step was lost");
         assertTrue(recovered <= reported + 1, where + ": more than the step in flight appeared");
         assertNull(StoreFixtures.mismatch(s, recovered), where + ": torn");
+        assertTrue(prepared == -1 || prepared == recovered + 1, where + ": only the next step can be prepared");
+        if (reportedPrepared > recovered) {
+          assertEquals(reportedPrepared, prepared, where + ": a step reported prepared was lost");
+        }
         ShardStore.OpenReport r = s.openReport();
         if (recovered > reported) {
           landedAfterCommitBeforeReport++;
@@ -85,17 +96,27 @@ class ShardStoreCrashIT {
         if (r.entriesRebuilt() > 0 || r.commitRecordsRewritten()) {
           repairedOnOpen++;
         }
-        log.add(String.format("kill %2d %s%s open %5d ms, reported %4d, recovered %4d, rebuilt %d, records rewritten"
-            + " %s, map corruptions %d, discarded %s", kill, paused ? "paused" : "free  ",
-            early ? " early" : "      ", child.openMillis(), reported,
-            recovered, r.entriesRebuilt(), r.commitRecordsRewritten(), r.corruptionsReportedByMap(), r.discarded()));
+        log.add(String.format("kill %2d %s%s open %5d ms, reported %4d, recovered %4d, prepared %4d, rebuilt %d, "
+            + "records rewritten %s, map corruptions %d, discarded %s", kill, paused ? "paused" : "free  ",
+            early ? " early" : "      ", child.openMillis(), reported, recovered, prepared, r.entriesRebuilt(),
+            r.commitRecordsRewritten(), r.corruptionsReportedByMap(), r.discarded()));
+        if (prepared >= 0) {
+          preparedOnOpen++;
+          if (kill % 4 == 0) {
+            s.commit(prepared);
+            assertNull(StoreFixtures.mismatch(s, prepared), where + ": the prepared step commits torn");
+            recovered = prepared;
+            preparedCommitted++;
+          }
+        }
       }
     }
     long seconds = (System.nanoTime() - start) / 1_000_000_000L;
     log.forEach(System.out::println);
     System.out.println(KILLS + " kills in " + seconds + " s, final step " + recovered + ", " + repairedOnOpen
         + " opens repaired a commit record or entry, " + landedAfterCommitBeforeReport
-        + " kills landed after a commit record but before the report; seed " + seed);
+        + " kills landed after a commit record but before the report, " + preparedOnOpen
+        + " opens found a step prepared (" + preparedCommitted + " committed it); seed " + seed);
     assertTrue(recovered >= KILLS / 2, "training made progress across the kills: final step " + recovered);
   }
 
@@ -159,6 +180,10 @@ class ShardStoreCrashIT {
 
     long lastCommitted() throws IOException {
       return last("COMMITTED", 1);
+    }
+
+    long lastPrepared() throws IOException {
+      return last("PREPARED", 1);
     }
 
     long openMillis() throws IOException {

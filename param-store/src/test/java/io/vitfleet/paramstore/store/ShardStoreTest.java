@@ -97,6 +97,102 @@ class ShardStoreTest {
   }
 
   @Test
+  void aPreparedStepSurvivesReopenAndCanBeCommitted() {
+    try (ShardStore s = open()) {
+      run(s, 2);
+      assertEquals(-1, s.preparedStep());
+      s.stage(3, 4, params(SMALL, 3), state(SMALL, 3));
+      assertEquals(3, s.preparedStep());
+      assertEquals(4, s.preparedPlanVersion());
+    }
+    try (ShardStore s = open()) {
+      assertEquals(2, s.committedStep());
+      assertEquals(3, s.preparedStep(), "the staged step is still prepared after reopen");
+      assertEquals(3, s.openReport().preparedStep());
+      assertNull(mismatch(s, 2), "and the committed step is served until it is committed");
+      s.commit(3);
+      assertEquals(3, s.committedStep());
+      assertEquals(4, s.committedPlanVersion());
+      assertEquals(-1, s.preparedStep());
+      assertNull(mismatch(s, 3));
+    }
+    try (ShardStore s = open()) {
+      assertEquals(3, s.committedStep());
+      assertEquals(-1, s.preparedStep(), "a committed step is no longer reported prepared");
+      assertNull(mismatch(s, 3));
+      run(s, 4);
+      assertNull(mismatch(s, 4));
+    }
+  }
+
+  @Test
+  void anAbortedStepIsNotPreparedAfterReopen() {
+    try (ShardStore s = open()) {
+      run(s, 1);
+      s.stage(2, 1, params(SMALL, 99), state(SMALL, 99));
+      s.abort();
+      assertEquals(-1, s.preparedStep());
+    }
+    try (ShardStore s = open()) {
+      assertEquals(1, s.committedStep());
+      assertEquals(-1, s.preparedStep());
+      assertThrows(IllegalStateException.class, () -> s.commit(2));
+    }
+  }
+
+  @Test
+  void restagingAPreparedStepReplacesItsContent() {
+    try (ShardStore s = open()) {
+      run(s, 1);
+      s.stage(2, 1, params(SMALL, 99), state(SMALL, 99));
+    }
+    try (ShardStore s = open()) {
+      assertEquals(2, s.preparedStep());
+      s.stage(2, 2, params(SMALL, 2), state(SMALL, 2));
+    }
+    try (ShardStore s = open()) {
+      assertEquals(2, s.preparedStep());
+      assertEquals(2, s.preparedPlanVersion());
+      s.commit(2);
+      assertNull(mismatch(s, 2), "the second staging's content is what commits");
+    }
+  }
+
+  @Test
+  void losingAnySingleEntryOfAPreparedStepKeepsTheCommittedStepAndAVerifiedOrNoPreparedStep() {
+    List<Long> keys;
+    try (ShardStore s = open()) {
+      run(s, 3);
+      s.stage(4, 1, params(SMALL, 4), state(SMALL, 4));
+      keys = new ArrayList<>(new TreeSet<>(s.map().keySet()));
+    }
+    int stillPrepared = 0;
+    for (long key : keys) {
+      try (ShardStore s = open()) {
+        assertEquals(4, s.preparedStep());
+        s.map().remove(key);
+      }
+      try (ShardStore s = open()) {
+        String where = "after losing key 0x" + Long.toHexString(key);
+        assertEquals(3, s.committedStep(), where);
+        assertNull(mismatch(s, 3), where);
+        if (key == SlotLayout.preparedKey()) {
+          assertEquals(-1, s.preparedStep(), where + ": without its record the step is not prepared");
+          s.stage(4, 1, params(SMALL, 4), state(SMALL, 4));
+        } else {
+          assertEquals(4, s.preparedStep(), where + ": one lost entry is rebuilt from parity");
+          stillPrepared++;
+        }
+      }
+    }
+    assertTrue(stillPrepared > 30, "many entries were lost one at a time: " + stillPrepared);
+    try (ShardStore s = open()) {
+      s.commit(4);
+      assertNull(mismatch(s, 4));
+    }
+  }
+
+  @Test
   void abortForgetsTheStagedStepAndTheStepCanBeStagedAgain() {
     try (ShardStore s = open()) {
       run(s, 1);
@@ -158,7 +254,8 @@ class ShardStoreTest {
 
   @Test
   void aShardFileOpenElsewhereIsRefused() {
-    try (ShardStore s = open()) {
+    try (ShardStore held = open()) {
+      assertFalse(held.isInitialised(), "a new file holds no step yet");
       ShardStoreException e = assertThrows(ShardStoreException.class, this::open);
       assertTrue(e.getMessage().contains("in use"), e.getMessage());
     }
@@ -218,7 +315,8 @@ class ShardStoreTest {
   /**
    * A crash before every write of a stage and commit, losing the entry written just before or the one about to be
    * written (Chronicle may lose the entry being written, old value included): the store always reopens at the old
-   * step or, once a commit record is complete, the new one, with exactly that step's content.
+   * step or, once a commit record is complete, the new one, with exactly that step's content; and it reports the new
+   * step prepared only when its prepared record is complete, with a slot that commits to exactly its content.
    */
   @Test
   void aCrashAtAnyWriteLosingTheEntryInFlightNeverTearsOrLosesAStep() {
@@ -227,7 +325,9 @@ class ShardStoreTest {
     int dataEntries = layout.paramChunks() + SlotLayout.stateChunks(stateBytes, CHUNK);
     int sawNew = 0;
     int sawOld = 0;
-    for (int crashAt = 0; crashAt < dataEntries + 2; crashAt++) {
+    int sawPrepared = 0;
+    int writes = 1 + dataEntries + 1 + 1 + 2;
+    for (int crashAt = 0; crashAt < writes - 1; crashAt++) {
       for (int lose = 0; lose < 2; lose++) {
         long before;
         List<Long> order = new ArrayList<>();
@@ -235,10 +335,12 @@ class ShardStoreTest {
           run(s, 2 + crashAt % 2);
           before = s.committedStep();
           int slot = 1 - s.committedSlot();
+          order.add(SlotLayout.preparedKey()); // stage first removes the previous prepared record
           for (int i = 0; i < dataEntries; i++) {
             order.add(SlotLayout.dataKey(slot, i));
           }
           order.add(SlotLayout.parityKey(slot));
+          order.add(SlotLayout.preparedKey());
           order.add(SlotLayout.commitKey(0));
           order.add(SlotLayout.commitKey(1));
           int[] calls = {0};
@@ -260,17 +362,29 @@ class ShardStoreTest {
           String where = "crash before write " + (crashAt + 1) + ", losing write " + (crashAt + lose);
           assertTrue(got == before || got == before + 1, where + ": step " + got + " after " + before);
           assertNull(mismatch(s, got), where);
+          long prepared = s.preparedStep();
+          // The prepared record is write (data entries + 2): whole once written and not the entry lost.
+          boolean recordWhole = crashAt + lose > dataEntries + 2;
           if (got == before + 1) {
             sawNew++;
+            assertEquals(-1, prepared, where + ": nothing beyond the committed step is prepared");
           } else {
             sawOld++;
+            assertEquals(recordWhole ? before + 1 : -1, prepared, where + ": the prepared step");
+          }
+          if (prepared >= 0) {
+            sawPrepared++;
+            s.commit(prepared);
+            assertNull(mismatch(s, prepared), where + ": the prepared step commits to exactly its content");
+            got = prepared;
           }
           run(s, got + 1);
           assertNull(mismatch(s, got + 1), where + ": training goes on");
         }
       }
     }
-    assertTrue(sawNew > 0 && sawOld > 0, "both outcomes were exercised: new " + sawNew + ", old " + sawOld);
+    assertTrue(sawNew > 0 && sawOld > 0 && sawPrepared > 0, "every outcome was exercised: new " + sawNew + ", old "
+        + sawOld + ", prepared " + sawPrepared);
   }
 
   @Test
