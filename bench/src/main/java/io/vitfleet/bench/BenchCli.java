@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "vitfleet bench", mixinStandardHelpOptions = true,
     description = "Benchmarks; each prints JSON with its figure beside a reference measured in the same run.",
-    subcommands = {TrainStepBench.class, OptimizerBench.class, FeederBench.class, LinkBench.class,
+    subcommands = {TrainStepBench.class, OptimizerBench.class, FeederBench.class, LinkBench.class, ClusterBench.class,
+        RecoveryBench.class,
         CommandLine.HelpCommand.class})
 public final class BenchCli implements Runnable {
 

@@ -1,5 +1,8 @@
 package io.vitfleet.ops;
 
+import io.vitfleet.ops.cluster.CheckCommand;
+import io.vitfleet.ops.cluster.StatusCommand;
+import io.vitfleet.ops.cluster.UpCommand;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -13,7 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "vitfleet", mixinStandardHelpOptions = true, version = "vitfleet 0.1.0",
     description = "An elastic training cluster for Vision Transformers.",
     subcommands = {DemoCommand.class, TrainCommand.class, FewshotCommand.class, ModelCommand.class,
-        DatasetCommand.class, CommandLine.HelpCommand.class})
+        DatasetCommand.class, UpCommand.class, StatusCommand.class, CheckCommand.class, CommandLine.HelpCommand.class})
 public final class VitfleetCli implements Runnable {
 
   /** Exit code for bad input (flags, files, checkpoints). */

@@ -375,6 +375,7 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
   // ---- the step ------------------------------------------------------------------------------------------------
 
   private void begin() {
+    boolean firstOfPlan = phase == Phase.INSTALLING;
     step = committed;
     phase = Phase.RUNNING;
     message = "running";
@@ -388,6 +389,9 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
       m.ref().tell(b);
     }
     timers.startSingleTimer(new Deadline(step, plan.version()), settings.stepTimeout());
+    if (firstOfPlan) {
+      writeStatus();
+    }
   }
 
   private boolean current(long s, int version) {

@@ -168,7 +168,8 @@ abstract class MemberRole implements AutoCloseable {
           e);
     }
     WorkerSettings s = new WorkerSettings(a.id(), job.fingerprint(), job.model(), job.globalBatch(),
-        job.microbatch(), job.groups(), job.threads(), Runtime.getRuntime().maxMemory(), "127.0.0.1",
+        job.microbatch(), job.groups(), job.threads(),
+        ClusterLauncher.heapBytes("worker-heap", cluster.workerHeap()), "127.0.0.1",
         a.aeronDir(), a.stream(), WorkerSettings.DEFAULT_RECEIVE_TIMEOUT);
     TensorMailbox mailbox = new TensorMailbox();
     DataPlane plane = connect(a, job.fingerprint(), mailbox);

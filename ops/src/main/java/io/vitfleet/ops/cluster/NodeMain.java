@@ -94,6 +94,11 @@ public final class NodeMain {
       return;
     }
     ActorSystem<Void> system = ActorSystem.create(guardian(args, role), "vitfleet", pekkoConfig(args));
+    // A member outlives no launcher: when `vitfleet up` dies (even by kill -9) its members leave and exit too.
+    ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> {
+      System.err.println(args.id() + ": the launcher (pid " + parent.pid() + ") exited; stopping");
+      system.terminate();
+    }));
     system.getWhenTerminated().toCompletableFuture().join();
     role.close();
   }
