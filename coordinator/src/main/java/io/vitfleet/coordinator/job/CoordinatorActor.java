@@ -40,6 +40,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
@@ -204,6 +205,11 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
         lost(m, "unreachable");
       }
     }
+    // The coordinator has written the node off: down it now rather than after the Split Brain Resolver's
+    // stable-after. Unreachable nodes that linger block new members from joining, and a few killed in quick
+    // succession (restarted shards come back as new nodes) would otherwise look like a partition to the resolver.
+    // A node downed by mistake exits; the launcher restarts it if it is a shard or the feeder.
+    Cluster.get(getContext().getSystem()).manager().tell(new Down(u.member().address()));
     return this;
   }
 

@@ -166,6 +166,8 @@ public final class ClusterLauncher implements AutoCloseable {
     final List<String> args;
     final Deque<Instant> restarts = new ArrayDeque<>();
     volatile Process process;
+    /** Set by {@link ClusterLauncher#kill}: the process the launcher itself killed (fault injection). */
+    volatile Process killedOnPurpose;
 
     Member(String id, Role role, List<String> args) {
       this.id = id;
@@ -346,7 +348,7 @@ public final class ClusterLauncher implements AutoCloseable {
       fail(what + ": a restart would fail the same way" + seeLog);
     } else if (!m.role.restartedWhenLost()) {
       event(what + "; not restarted (the cluster continues without it)");
-    } else if (tooManyRestarts(m)) {
+    } else if (m.killedOnPurpose != gone && tooManyRestarts(m)) {
       fail(what + "; it was restarted " + MAX_RESTARTS + " times within " + RESTART_WINDOW.toSeconds()
           + " s, not again" + seeLog);
     } else {
@@ -417,8 +419,15 @@ public final class ClusterLauncher implements AutoCloseable {
   }
 
   /** Kills the member's current process as {@code kill -9} would (not its children: members start none). */
+  /**
+   * Kills the member's current process with SIGKILL (fault injection). A shard or the feeder is restarted as after
+   * any death, but a kill through here does not count toward the crash-loop limit ({@link #MAX_RESTARTS}).
+   */
   public void kill(String memberId) {
-    member(memberId).process.destroyForcibly();
+    Member m = member(memberId);
+    Process p = m.process;
+    m.killedOnPurpose = p;
+    p.destroyForcibly();
   }
 
   /** The pid of the member's current process (a new one after each restart). */
