@@ -71,6 +71,13 @@ class ShardKillChaosIT {
         highest = Math.max(highest, watchMonotonic(l, highest, Duration.ofMillis(300)));
       }
       ClusterStatus done = run.awaitDone(Duration.ofMinutes(5));
+      // A shard that comes back with a prepared step was killed between its vote and its commit.
+      long duringCommit = 0;
+      for (int i = 0; i < settings.shards(); i++) {
+        duringCommit += java.nio.file.Files.readAllLines(run.run().log("shard-" + i)).stream()
+            .filter(line -> line.contains(" prepared")).count();
+      }
+      System.out.println("kills that landed between a shard's prepared vote and its commit: " + duringCommit);
       assertEquals(STEPS, done.step());
       ShardExport.Committed c = run.stopAndRead();
       assertEquals(STEPS, c.step(), "every shard ends at the last step");

@@ -15,6 +15,7 @@ import io.vitfleet.protocol.control.Endpoint;
 import io.vitfleet.protocol.control.GlobalNorm;
 import io.vitfleet.protocol.control.Hello;
 import io.vitfleet.protocol.control.Install;
+import io.vitfleet.protocol.control.Members;
 import io.vitfleet.protocol.control.NormPartial;
 import io.vitfleet.protocol.control.Plan;
 import io.vitfleet.protocol.control.Prepared;
@@ -38,6 +39,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Down;
@@ -81,6 +83,8 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
 
   private final Map<String, Member> members = new TreeMap<>();
   private final Map<String, Long> drops = new TreeMap<>();
+  /** Member references the Receptionist has listed: a listed one that disappears has left. */
+  private final Set<ActorRef<ControlMessage>> listed = new HashSet<>();
   private Phase phase = Phase.WAITING;
   private String message = "waiting for members";
   private int nextVersion = 1;
@@ -118,6 +122,7 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
     this.planner = new Planner(settings.model(), settings.job(), settings.shards());
     Cluster.get(ctx.getSystem()).subscriptions().tell(
         Subscribe.create(ctx.getSelf().narrow(), ClusterEvent.UnreachableMember.class));
+    ctx.getSystem().receptionist().tell(Receptionist.subscribe(Members.KEY, ctx.getSelf().narrow()));
     ctx.getLog().info("coordinator of job {} up: {} shards, at least {} workers, {} steps",
         Long.toHexString(jobId), settings.shards(), settings.minWorkers(), settings.totalSteps());
     writeStatus();
@@ -136,6 +141,7 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
         .onMessage(MemberGone.class, this::onMemberGone)
         .onMessage(ClusterEvent.UnreachableMember.class, this::onUnreachable)
         .onMessage(Deadline.class, this::onDeadline)
+        .onMessage(Receptionist.Listing.class, this::onListing)
         .onMessage(ControlMessage.class, m -> {
           getContext().getLog().warn("coordinator ignores {}", m);
           return this;
@@ -191,6 +197,22 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
     return this;
   }
 
+  /**
+   * Members register with the Receptionist; a known member whose reference has been listed and no longer is has
+   * left (its node was removed), even if no watch has fired yet.
+   */
+  private Behavior<Object> onListing(Receptionist.Listing listing) {
+    Set<ActorRef<ControlMessage>> now = listing.getServiceInstances(Members.KEY);
+    for (Member m : List.copyOf(members.values())) {
+      if (now.contains(m.ref())) {
+        listed.add(m.ref());
+      } else if (listed.remove(m.ref())) {
+        lost(m, "left the receptionist");
+      }
+    }
+    return this;
+  }
+
   private Behavior<Object> onMemberGone(MemberGone g) {
     Member m = members.get(g.memberId());
     if (m != null && m.ref().equals(g.ref())) {
@@ -215,6 +237,7 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
 
   private void lost(Member m, String why) {
     members.remove(m.id());
+    listed.remove(m.ref());
     getContext().unwatch(m.ref());
     getContext().getLog().warn("{} lost ({}) in phase {} of step {}", m.id(), why, phase, step);
     boolean inPlan = plan != null && (!Hello.WORKER.equals(m.role())

@@ -345,7 +345,7 @@ public final class ClusterLauncher implements AutoCloseable {
     if (m.role == Role.COORDINATOR) {
       fail(what + ": the cluster has no coordinator" + seeLog);
     } else if (code == NodeMain.EXIT_CONFIG || code == NodeMain.EXIT_TENSORFLOW || code == NodeMain.EXIT_STORE) {
-      fail(what + ": a restart would fail the same way" + seeLog);
+      fail(what + ": " + lastError(m.id).orElse("a restart would fail the same way") + seeLog);
     } else if (!m.role.restartedWhenLost()) {
       event(what + "; not restarted (the cluster continues without it)");
     } else if (m.killedOnPurpose != gone && tooManyRestarts(m)) {
@@ -387,6 +387,16 @@ public final class ClusterLauncher implements AutoCloseable {
       case NodeMain.EXIT_STORE -> ": the shard store refuses to open";
       default -> "";
     };
+  }
+
+  /** The member's own one-line error ("vitfleet ID: error: ..."), the last in its log, if it wrote one. */
+  private Optional<String> lastError(String memberId) {
+    try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(run.log(memberId))) {
+      String marker = "vitfleet " + memberId + ": error: ";
+      return lines.filter(l -> l.startsWith(marker)).reduce((a, b) -> b).map(l -> l.substring(marker.length()));
+    } catch (IOException | UncheckedIOException e) {
+      return Optional.empty();
+    }
   }
 
   private void fail(String message) {

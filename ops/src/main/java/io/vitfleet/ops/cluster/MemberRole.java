@@ -116,7 +116,8 @@ abstract class MemberRole implements AutoCloseable {
         ShardExport.storeFile(a.runDir(), a.shardIndex()), job.steps());
     // Open (and recover) the store once here, so a store of another job or beyond repair exits with its own code.
     try (ShardStore store = ShardStore.open(s.storeFile(), s.jobId(), s.shardManifest())) {
-      System.err.println(a.id() + ": store " + s.storeFile() + " at step " + store.committedStep());
+      System.err.println(a.id() + ": store " + s.storeFile() + " at step " + store.committedStep()
+          + (store.preparedStep() >= 0 ? ", step " + store.preparedStep() + " prepared" : ""));
     } catch (ShardStoreException e) {
       throw new RoleFailure(NodeMain.EXIT_STORE, e.getMessage(), e);
     }

@@ -11,6 +11,7 @@ import io.vitfleet.ops.train.JobConfig;
 import io.vitfleet.protocol.control.ControlMessage;
 import io.vitfleet.protocol.control.DataPlaneMetrics;
 import io.vitfleet.protocol.control.JobSpec;
+import io.vitfleet.protocol.control.Members;
 import io.vitfleet.protocol.link.DataPlane;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +36,7 @@ import org.apache.pekko.cluster.typed.SingletonActor;
  */
 public final class NodeMain {
   /** Members register with the Receptionist under this key; ops tools list the cluster through it. */
-  public static final ServiceKey<ControlMessage> MEMBERS = ServiceKey.create(ControlMessage.class, "vitfleet-member");
+  public static final ServiceKey<ControlMessage> MEMBERS = Members.KEY;
   public static final String COORDINATOR = "coordinator";
   public static final int EXIT_CONFIG = 2;
   public static final int EXIT_TENSORFLOW = 3;

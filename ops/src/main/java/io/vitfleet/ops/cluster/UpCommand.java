@@ -9,6 +9,7 @@ import io.vitfleet.feeder.ImageDataset;
 import io.vitfleet.model.ViTConfig;
 import io.vitfleet.ops.JsonOutput;
 import io.vitfleet.ops.UserError;
+import io.vitfleet.ops.train.Checkpoint;
 import io.vitfleet.ops.train.JobConfig;
 import io.vitfleet.ops.train.LocalOptimizer;
 import io.vitfleet.ops.train.ProgressReporter;
@@ -138,13 +139,23 @@ public final class UpCommand implements Callable<Integer> {
       double wall = (System.nanoTime() - wallStart) / 1e9;
       out.println("stopping the cluster");
       launcher.stop();
+      String hash = null;
+      if (o.status != null && o.status.isDone() && how.mainClass().equals(ClusterLauncher.NODE_MAIN)) {
+        // The final parameters, read back from the stopped shards: the hash `train` prints for the same job.
+        hash = Checkpoint.hash(ShardExport.read(run.root(), job, cluster.shards()).params());
+      }
       if (json != null) {
-        JsonOutput.write(json, summary(o, run, wall));
+        Map<String, Object> summary = summary(o, run, wall);
+        summary.put("params_hash", hash);
+        JsonOutput.write(json, summary);
       }
       if (o.status != null && o.status.isDone()) {
         ClusterStatus s = o.status;
         out.println(String.format(Locale.ROOT, "step %d/%d: loss %.4f, %.0f images/s, wall %.1f s", s.step(),
             s.totalSteps(), s.loss(), s.imagesPerSecond(), wall));
+        if (hash != null) {
+          out.println("parameters hash " + hash);
+        }
         out.println("run folder " + run);
         return 0;
       }
