@@ -22,7 +22,10 @@ import io.vitfleet.protocol.link.DataPlane;
 import io.vitfleet.worker.TensorMailbox;
 import io.vitfleet.worker.WorkerActor;
 import io.vitfleet.worker.WorkerSettings;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
 /**
@@ -76,7 +79,7 @@ abstract class MemberRole implements AutoCloseable {
     }
   }
 
-  private static DataPlane connect(NodeMain.Args a, long jobId, java.util.function.Consumer<DataPlane.Tensor> sink) {
+  private static DataPlane connect(NodeMain.Args a, long jobId, Consumer<DataPlane.Tensor> sink) {
     if (a.aeronDir() == null) {
       throw new RoleFailure(NodeMain.EXIT_CONFIG, "--aeron-dir is missing: members need the host's media driver",
           null);
@@ -85,6 +88,31 @@ abstract class MemberRole implements AutoCloseable {
       return DataPlane.connect(a.aeronDir(), DataPlane.ipcEndpoint(a.id(), a.stream()), jobId, sink);
     } catch (IllegalStateException e) {
       throw new RoleFailure(NodeMain.EXIT_CONFIG, e.getMessage(), e);
+    }
+  }
+
+  /** A role with a data plane whose actor is spawned by {@code spawn}, named by the member id. */
+  private static final class ActorRole extends MemberRole {
+    private final DataPlane plane;
+    private final Function<ActorRef<ControlMessage>, Behavior<?>> behavior;
+    private final String id;
+
+    ActorRole(JobConfig job, ClusterSettings cluster, String id, DataPlane plane,
+              Function<ActorRef<ControlMessage>, Behavior<?>> behavior) {
+      super(job, cluster);
+      this.id = id;
+      this.plane = plane;
+      this.behavior = behavior;
+    }
+
+    @Override
+    void start(ActorContext<Void> ctx, ActorRef<ControlMessage> coordinator) {
+      ctx.spawn(behavior.apply(coordinator), id);
+    }
+
+    @Override
+    DataPlane dataPlane() {
+      return plane;
     }
   }
 
@@ -123,17 +151,8 @@ abstract class MemberRole implements AutoCloseable {
     }
     ShardInbox inbox = new ShardInbox();
     DataPlane plane = connect(a, job.fingerprint(), inbox);
-    return new MemberRole(job, cluster) {
-      @Override
-      void start(ActorContext<Void> ctx, ActorRef<ControlMessage> coordinator) {
-        ctx.spawn(ShardActor.create(s, coordinator, plane, inbox, NodeMain.MEMBERS), a.id());
-      }
-
-      @Override
-      DataPlane dataPlane() {
-        return plane;
-      }
-    };
+    return new ActorRole(job, cluster, a.id(), plane,
+        coordinator -> ShardActor.create(s, coordinator, plane, inbox, NodeMain.MEMBERS));
   }
 
   static MemberRole feeder(NodeMain.Args a, JobConfig job, ClusterSettings cluster) {
@@ -147,17 +166,8 @@ abstract class MemberRole implements AutoCloseable {
     }
     FeederSettings s = new FeederSettings(a.id(), job.fingerprint(), a.stream(), a.aeronDir());
     DataPlane plane = connect(a, job.fingerprint(), t -> { });
-    return new MemberRole(job, cluster) {
-      @Override
-      void start(ActorContext<Void> ctx, ActorRef<ControlMessage> coordinator) {
-        ctx.spawn(FeederActor.create(s, batches, coordinator, plane, NodeMain.MEMBERS), a.id());
-      }
-
-      @Override
-      DataPlane dataPlane() {
-        return plane;
-      }
-    };
+    return new ActorRole(job, cluster, a.id(), plane,
+        coordinator -> FeederActor.create(s, batches, coordinator, plane, NodeMain.MEMBERS));
   }
 
   static MemberRole worker(NodeMain.Args a, JobConfig job, ClusterSettings cluster) {
@@ -174,16 +184,7 @@ abstract class MemberRole implements AutoCloseable {
         a.aeronDir(), a.stream(), WorkerSettings.DEFAULT_RECEIVE_TIMEOUT);
     TensorMailbox mailbox = new TensorMailbox();
     DataPlane plane = connect(a, job.fingerprint(), mailbox);
-    return new MemberRole(job, cluster) {
-      @Override
-      void start(ActorContext<Void> ctx, ActorRef<ControlMessage> coordinator) {
-        ctx.spawn(WorkerActor.create(s, coordinator, mailbox, plane, NodeMain.MEMBERS), a.id());
-      }
-
-      @Override
-      DataPlane dataPlane() {
-        return plane;
-      }
-    };
+    return new ActorRole(job, cluster, a.id(), plane,
+        coordinator -> WorkerActor.create(s, coordinator, mailbox, plane, NodeMain.MEMBERS));
   }
 }

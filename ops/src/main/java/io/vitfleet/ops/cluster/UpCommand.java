@@ -5,12 +5,11 @@ import com.typesafe.config.ConfigFactory;
 import io.vitfleet.coordinator.plan.PlanConstraints;
 import io.vitfleet.coordinator.plan.Planner;
 import io.vitfleet.feeder.FashionMnist;
-import io.vitfleet.feeder.ImageDataset;
-import io.vitfleet.model.ViTConfig;
 import io.vitfleet.ops.JsonOutput;
 import io.vitfleet.ops.UserError;
 import io.vitfleet.ops.train.Checkpoint;
 import io.vitfleet.ops.train.JobConfig;
+import io.vitfleet.ops.train.LocalTrainer;
 import io.vitfleet.ops.train.LocalOptimizer;
 import io.vitfleet.ops.train.ProgressReporter;
 import io.vitfleet.protocol.control.JobSpec;
@@ -282,17 +281,7 @@ public final class UpCommand implements Callable<Integer> {
    * mismatched data set stops here and not in the feeder's log.
    */
   static void checkData(JobConfig job) {
-    ImageDataset train = FashionMnist.train(job.dataDir());
-    ViTConfig model = job.model();
-    if (train.rows() != model.image() || train.cols() != model.image() || train.channels() != model.channels()) {
-      throw new UserError("the model expects " + model.image() + "x" + model.image() + "x" + model.channels()
-          + " images but " + job.dataDir() + " holds " + train.rows() + "x" + train.cols() + "x" + train.channels()
-          + "; set model.image and model.channels to match");
-    }
-    if (train.classes() != model.classes()) {
-      throw new UserError("the model has " + model.classes() + " classes but the data set has " + train.classes()
-          + "; set model.classes to " + train.classes());
-    }
+    LocalTrainer.checkData(job, FashionMnist.train(job.dataDir()));
   }
 
   /**

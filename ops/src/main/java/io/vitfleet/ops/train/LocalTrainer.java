@@ -65,7 +65,7 @@ public final class LocalTrainer implements AutoCloseable {
     this.plan = new BatchPlan(job.globalBatch(), job.microbatch(), job.groups());
     ImageDataset train = FashionMnist.train(job.dataDir());
     this.test = FashionMnist.test(job.dataDir());
-    checkData(train);
+    checkData(job, train);
     this.batches = TrainingBatches.of(train, normalization, job.seed(), plan,
         job.job().getInt("data.augment.max_shift"), job.job().getBoolean("data.augment.flip"));
     this.optimizer = new LocalOptimizer(job, manifest);
@@ -89,7 +89,9 @@ public final class LocalTrainer implements AutoCloseable {
     }
   }
 
-  private void checkData(ImageDataset train) {
+  /** Refuses a training split whose image shape or class count does not match the job's model, saying which. */
+  public static void checkData(JobConfig job, ImageDataset train) {
+    ViTConfig model = job.model();
     if (train.rows() != model.image() || train.cols() != model.image() || train.channels() != model.channels()) {
       throw new UserError("the model expects " + model.image() + "x" + model.image() + "x" + model.channels()
           + " images but " + job.dataDir() + " holds " + train.rows() + "x" + train.cols() + "x" + train.channels()
