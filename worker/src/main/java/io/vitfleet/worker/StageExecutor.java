@@ -33,7 +33,8 @@ import java.util.Map;
 public final class StageExecutor {
 
   /** What a finished step reports: the last stage's loss summed over its microbatches (0 elsewhere). */
-  public record StepOutcome(long step, double lossSum, int microbatches, double seconds) {
+  public record StepOutcome(long step, double lossSum, int microbatches, double seconds, double parameterWaitSeconds,
+                            double inputWaitSeconds) {
   }
 
   private final long jobId;
@@ -65,6 +66,8 @@ public final class StageExecutor {
   private final float[] params;
   private final float[] accumulator;
   private final TensorDescriptor descriptor = new TensorDescriptor();
+  /** Time the current step spent waiting for its inputs (images or activations), for the step's report. */
+  private long inputWaitNanos;
 
   /**
    * The executor of (replica, stage) of {@code install}'s plan, computing with {@code graph}.
@@ -188,7 +191,9 @@ public final class StageExecutor {
    */
   public StepOutcome runStep(long step, TensorMailbox inbox, TensorOutbox outbox) {
     long started = System.nanoTime();
+    inputWaitNanos = 0;
     loadParameters(step, inbox);
+    long parametersIn = System.nanoTime();
     Map<Integer, float[]> stored = new HashMap<>();
     double lossSum = 0;
     for (PipelineSchedule.Op op : schedule) {
@@ -220,7 +225,8 @@ public final class StageExecutor {
         }
       }
     }
-    return new StepOutcome(step, lossSum, microbatches.size(), (System.nanoTime() - started) / 1e9);
+    return new StepOutcome(step, lossSum, microbatches.size(), (System.nanoTime() - started) / 1e9,
+        (parametersIn - started) / 1e9, inputWaitNanos / 1e9);
   }
 
   /** One PARAMETERS tensor (step t) per tensor of the stage, copied into the flat stage buffer. */
@@ -234,7 +240,10 @@ public final class StageExecutor {
 
   private float[] input(long step, int k, TensorMailbox inbox) {
     FrameKind kind = stage == 0 ? FrameKind.IMAGES : FrameKind.ACTIVATION;
-    return floats(take(inbox, kind, step, k, 0, upstreamId), graph.inputSize(microbatchSize));
+    long from = System.nanoTime();
+    float[] in = floats(take(inbox, kind, step, k, 0, upstreamId), graph.inputSize(microbatchSize));
+    inputWaitNanos += System.nanoTime() - from;
+    return in;
   }
 
   private void startGroupIfFirst(int k) {

@@ -107,6 +107,8 @@ public final class WorkerActor {
           + " but its data plane for job " + dataPlane.jobId() + "; connect it with WorkerSettings.connectDataPlane");
     }
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      // Named after this class: the default name comes from the behaviour's lambda, outside the io.vitfleet loggers.
+      ctx.setLoggerName(WorkerActor.class);
       WorkerActor worker = new WorkerActor(ctx, settings, coordinator, mailbox, dataPlane);
       if (memberKey != null) {
         ctx.getSystem().receptionist().tell(Receptionist.register(memberKey, worker.controlRef));
@@ -330,7 +332,11 @@ public final class WorkerActor {
     }
     coordinator.tell(new StageDone(settings.jobId(), step, f.planVersion(), settings.memberId(), executor.replica(),
         executor.stage(), o.lossSum(), o.microbatches(), o.seconds()));
-    ctx.getLog().debug("{}: step {} done in {} s", settings.memberId(), step, o.seconds());
+    if (ctx.getLog().isDebugEnabled()) {
+      ctx.getLog().debug("{}: step {} done in {} s (waited {} s for parameters, {} s for inputs)",
+          settings.memberId(), step, String.format("%.4f", o.seconds()), String.format("%.4f",
+              o.parameterWaitSeconds()), String.format("%.4f", o.inputWaitSeconds()));
+    }
     return ready(executor);
   }
 

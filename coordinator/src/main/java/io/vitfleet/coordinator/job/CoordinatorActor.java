@@ -545,8 +545,9 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
     if (replanNeeded) {
       installNewPlan();
     } else {
-      writeStatus();
+      // Begin first: the status file is for people, the next step is for the workers.
       begin();
+      writeStatus();
     }
   }
 

@@ -32,6 +32,12 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * sending runs on a thread of its own ({@link MicrobatchStreamer}), so the actor keeps answering while tensors flow;
  * an {@link Abort} stops the step at the next microbatch boundary. The feeder keeps no state beyond the installed
  * plan: a restarted feeder is re-installed by the coordinator and sends the same bytes.
+ *
+ * <p>Read-ahead: right after step t's microbatches it streams step t + 1's under the same plan, so that they already
+ * wait in the workers' mailboxes when Begin(t + 1) arrives, and Begin(t + 1) does not send them again. Never more
+ * than one step ahead (bounded memory at the workers). After an abort the coordinator always installs a new plan
+ * version, so read-ahead frames of an aborted plan are dropped by every receiver; the last step's read-ahead (one
+ * step past the job) is never taken and is dropped with the workers' mailboxes.
  */
 public final class FeederActor {
   /** How often the feeder says {@link Hello}: the coordinator's heartbeat and re-introduction (cluster.md). */
@@ -108,6 +114,8 @@ public final class FeederActor {
           + " but its data plane for job " + dataPlane.jobId() + "; connect it with FeederSettings.connectDataPlane");
     }
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      // Named after this class: the default name comes from the behaviour's lambda, outside the io.vitfleet loggers.
+      context.setLoggerName(FeederActor.class);
       ActorRef<ControlMessage> control = context.messageAdapter(ControlMessage.class, Control::new);
       if (memberKey != null) {
         context.getSystem().receptionist().tell(Receptionist.register(memberKey, control));
@@ -138,14 +146,18 @@ public final class FeederActor {
     });
   }
 
-  /** Plan {@code installed} is in force; {@code begun} is the last step begun under it and not aborted. */
-  private Behavior<Command> planned(Install installed, long begun) {
+  /**
+   * Plan {@code installed} is in force; {@code begun} is the last step begun under it and not aborted, {@code ahead}
+   * the step streamed ahead of its Begin under it ({@link #NOT_BEGUN} when none).
+   */
+  private Behavior<Command> planned(Install installed, long begun, long ahead) {
     int version = installed.plan().version();
     return receive(message -> {
       if (message instanceof Install install) {
         if (install.plan().version() == version) {
           coordinator.tell(new Ready(settings.jobId(), version, settings.memberId()));
-          return Behaviors.same();
+          // The next Begin sends its step again even if it went out ahead (a second copy only replaces the first).
+          return planned(installed, begun, NOT_BEGUN);
         }
         return install(install);
       }
@@ -155,15 +167,21 @@ public final class FeederActor {
               settings.memberId(), begin.step(), begin.planVersion(), version);
           return Behaviors.same();
         }
-        if (begin.step() == begun) {
+        long t = begin.step();
+        if (t == begun) {
           return Behaviors.same();
         }
-        streamer.submit(installed, begin.step());
-        return planned(installed, begin.step());
+        if (t != ahead) {
+          streamer.submit(installed, t);
+        }
+        streamer.submit(installed, t + 1);
+        return planned(installed, t, t + 1);
       }
       if (message instanceof Abort abort) {
-        streamer.abort(abort.step());
-        return abort.step() == begun ? planned(installed, NOT_BEGUN) : Behaviors.same();
+        long t = abort.step();
+        streamer.abort(t);
+        streamer.abort(t + 1);
+        return planned(installed, t == begun ? NOT_BEGUN : begun, t == ahead || t + 1 == ahead ? NOT_BEGUN : ahead);
       }
       return Behaviors.same();
     });
@@ -231,7 +249,7 @@ public final class FeederActor {
     coordinator.tell(new Ready(settings.jobId(), plan.version(), settings.memberId()));
     context.getLog().info("{}: plan {} installed (P={}, D={}) from step {}", settings.memberId(), plan.version(),
         plan.pipelineDepth(), plan.dataParallel(), install.step());
-    return planned(install, NOT_BEGUN);
+    return planned(install, NOT_BEGUN, NOT_BEGUN);
   }
 
   /** Why the feeder cannot serve {@code install}'s plan, or null when it can. */

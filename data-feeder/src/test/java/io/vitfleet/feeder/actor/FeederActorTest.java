@@ -158,12 +158,37 @@ class FeederActorTest {
     hello.ref().tell(new Begin(JOB, step, PLAN));
 
     int k = FeederFixtures.UNITS.microbatches();
-    Map<Integer, DataPlane.Tensor> images = receiveByMicrobatch(firstStage, k);
-    Map<Integer, DataPlane.Tensor> labels = receiveByMicrobatch(lastStage, k);
+    // Step 4 follows, read ahead: take both, check step 3.
+    Map<Integer, DataPlane.Tensor> images = receiveSteps(firstStage, k, step, step + 1).get(step);
+    Map<Integer, DataPlane.Tensor> labels = receiveSteps(lastStage, k, step, step + 1).get(step);
     for (int mb = 0; mb < k; mb++) {
       assertMicrobatch(images.get(mb), FrameKind.IMAGES, step, PLAN, mb, 0, reference);
       assertMicrobatch(labels.get(mb), FrameKind.LABELS, step, PLAN, mb, 1, reference);
     }
+  }
+
+  @Test
+  void shouldStreamTheNextStepAheadOfItsBeginAndNotSendItAgainWhenItBegins() throws Exception {
+    Hello hello = startFeeder(null);
+    firstStage.plane.acceptPlan(PLAN);
+    lastStage.plane.acceptPlan(PLAN);
+    hello.ref().tell(install(PLAN));
+    assertEquals(new Ready(JOB, PLAN, "feeder"), nextReply());
+    int k = FeederFixtures.UNITS.microbatches();
+
+    hello.ref().tell(new Begin(JOB, 3, PLAN));
+    hello.ref().tell(new Begin(JOB, 4, PLAN));
+    // Step 3, step 4 read ahead at Begin(3), step 5 read ahead at Begin(4): each exactly once.
+    Map<Long, Map<Integer, DataPlane.Tensor>> images = receiveSteps(firstStage, k, 3, 5);
+    Map<Long, Map<Integer, DataPlane.Tensor>> labels = receiveSteps(lastStage, k, 3, 5);
+    for (long step = 3; step <= 5; step++) {
+      for (int mb = 0; mb < k; mb++) {
+        assertMicrobatch(images.get(step).get(mb), FrameKind.IMAGES, step, PLAN, mb, 0, reference);
+        assertMicrobatch(labels.get(step).get(mb), FrameKind.LABELS, step, PLAN, mb, 1, reference);
+      }
+    }
+    assertNull(firstStage.poll(300), "nothing beyond one step ahead");
+    assertNull(lastStage.poll(0), "nothing beyond one step ahead");
   }
 
   @Test
@@ -194,15 +219,22 @@ class FeederActorTest {
     assertEquals(new Ready(JOB, PLAN + 1, "feeder"), nextReply());
   }
 
-  /** {@code count} tensors from {@code worker}, each microbatch once, by microbatch index. */
-  private static Map<Integer, DataPlane.Tensor> receiveByMicrobatch(ReceivingWorker worker, int count)
+  /**
+   * Every microbatch of steps {@code first .. last} that {@code worker} receives, each once, by step and microbatch
+   * index. The two replicas reach a shared test endpoint through two publications, so their frames interleave freely:
+   * a read-ahead step of one replica may arrive before the current step of the other.
+   */
+  private static Map<Long, Map<Integer, DataPlane.Tensor>> receiveSteps(ReceivingWorker worker, int microbatches,
+                                                                        long first, long last)
       throws InterruptedException {
-    Map<Integer, DataPlane.Tensor> byIndex = new HashMap<>();
-    for (int i = 0; i < count; i++) {
+    Map<Long, Map<Integer, DataPlane.Tensor>> bySteps = new HashMap<>();
+    for (long i = 0; i < (last - first + 1) * microbatches; i++) {
       DataPlane.Tensor t = worker.next();
-      DataPlane.Tensor earlier = byIndex.put(t.index(), t);
-      assertNull(earlier, "microbatch " + t.index() + " arrived twice");
+      assertTrue(t.step() >= first && t.step() <= last, () -> t.kind() + " of step " + t.step() + " arrived");
+      DataPlane.Tensor earlier = bySteps.computeIfAbsent(t.step(), s -> new HashMap<>()).put(t.index(), t);
+      assertNull(earlier, () -> "microbatch " + t.index() + " of step " + t.step() + " arrived twice");
     }
-    return byIndex;
+    return bySteps;
   }
+
 }

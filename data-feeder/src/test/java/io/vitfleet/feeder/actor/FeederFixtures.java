@@ -93,6 +93,11 @@ final class FeederFixtures {
       this.plane = DataPlane.connect(aeronDir, DataPlane.ipcEndpoint(memberId, nextStreamId()), JOB, received::add);
     }
 
+    /** The next tensor to arrive within {@code millis}, or null. */
+    DataPlane.Tensor poll(long millis) throws InterruptedException {
+      return received.poll(millis, TimeUnit.MILLISECONDS);
+    }
+
     /** The next tensor to arrive. */
     DataPlane.Tensor next() throws InterruptedException {
       DataPlane.Tensor t = received.poll(RECEIVE_TIMEOUT_S, TimeUnit.SECONDS);

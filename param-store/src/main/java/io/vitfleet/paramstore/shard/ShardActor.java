@@ -61,6 +61,12 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * commits a step it found prepared after a restart) and are never changed in place: an update works on a copy, which
  * becomes the committed copy at commit.
  *
+ * <p>Parameters go out ahead of Begin: a shard that commits step t + 1 under its installed plan streams t + 1's
+ * parameters to that plan's workers right away (before answering Committed), so they already wait in the workers'
+ * mailboxes when Begin(t + 1) arrives; Begin then sends nothing again for the same (step, plan version). Only
+ * committed parameters ever leave the shard, and a plan re-installed after an abort has a new version, so it gets
+ * its parameters at its Begin.
+ *
  * <p>A bad or untimely message is logged and dropped, never fatal. A store that cannot be opened (another job's file,
  * two damaged entries) stops the actor at start with the store's message.
  */
@@ -94,11 +100,11 @@ public final class ShardActor {
   }
 
   /** The sender finished (or stopped, or failed) sending the parameters of one step attempt. */
-  private record ParametersSent(long attempt, long step, int tensors, Throwable failure) implements Command {
+  private record ParametersSent(long batch, long step, int tensors, Throwable failure) implements Command {
   }
 
   /** The optimizer thread updated and staged step {@code step} (t + 1), or failed to. */
-  private record Staged(long attempt, long step, int planVersion, Weights weights, Throwable failure)
+  private record Staged(long attempt, long step, int planVersion, Staging.Work work, Throwable failure)
       implements Command {
   }
 
@@ -149,6 +155,9 @@ public final class ShardActor {
 
   /** The optimizer thread is updating and staging step + 1; control messages other than Abort wait. */
   private record Staging(Installed plan, long step, long attempt) implements Phase {
+    /** What the optimizer thread produced, and how long its update and its durable stage took (for the step log). */
+    record Work(Weights weights, long updateNanos, long stageNanos) {
+    }
   }
 
   /** Step {@code step} (t + 1) is staged durably and voted prepared; {@code staged} is null after a failed commit. */
@@ -185,6 +194,38 @@ public final class ShardActor {
   private long preparedStep;
   /** Step attempts begun so far: results of an earlier attempt (after an Abort or a new plan) are ignored. */
   private long attempts;
+  /** Parameter batches handed to the sender so far; a newer batch stops an older one. */
+  private long parameterBatches;
+  /** The (step, plan version) whose parameters were last handed to the sender, or -1 / -1 after a cancel. */
+  private long sentStep = -1;
+  private int sentPlanVersion = -1;
+  /** When the current step passed each point of the protocol, for its log line. */
+  private final StepTiming timing = new StepTiming();
+
+  /** Points of one step in System.nanoTime, on the actor's thread; logged at commit. */
+  private final class StepTiming {
+    long begin;
+    long reduced;
+    long norm;
+    long staged;
+    long commit;
+    long updateNanos;
+    long stageNanos;
+
+    void log(long step) {
+      if (!context.getLog().isDebugEnabled()) {
+        return;
+      }
+      long now = System.nanoTime();
+      context.getLog().debug("{}: step {} committed; ms from Begin: reduced {}, norm {}, staged {} (update {}, stage "
+              + "{}), commit {} (commit write {})", settings.memberId(), step, ms(reduced - begin), ms(norm - begin),
+          ms(staged - begin), ms(updateNanos), ms(stageNanos), ms(commit - begin), ms(now - commit));
+    }
+
+    private String ms(long nanos) {
+      return String.format("%.1f", nanos / 1e6);
+    }
+  }
 
   private ShardActor(ActorContext<Command> context, StashBuffer<Command> stash, ShardSettings settings,
                      ActorRef<ControlMessage> coordinator, DataPlane dataPlane, ShardInbox inbox,
@@ -380,6 +421,10 @@ public final class ShardActor {
     int version = install.plan().version();
     Installed current = planOf(phase);
     if (current != null && current.version() == version) {
+      // The next Begin sends the parameters again, whatever went out ahead: an Install is rare, a second copy of a
+      // tensor only replaces the first in a worker's mailbox, and a worker re-prepared for this plan may lack them.
+      sentStep = -1;
+      sentPlanVersion = -1;
       coordinator.tell(new Ready(settings.jobId(), version, settings.memberId()));
       return Behaviors.same();
     }
@@ -395,7 +440,7 @@ public final class ShardActor {
       context.getLog().warn("{}: plan {} replaces plan {} in the middle of a step; the step's data is dropped",
           settings.memberId(), version, current == null ? "-" : current.version());
       attempts++;
-      sender.cancel();
+      cancelParameters();
     }
     dataPlane.acceptPlan(version);
     coordinator.tell(new Ready(settings.jobId(), version, settings.memberId()));
@@ -482,20 +527,43 @@ public final class ShardActor {
       dropPrepared();
     }
     long attempt = ++attempts;
-    List<ParameterSender.Send> sends = new ArrayList<>(ready.plan().routes().size());
-    FlatFloats params = committed.params();
-    for (Route r : ready.plan().routes()) {
-      sends.add(new ParameterSender.Send(r.worker(), r.stage(), r.tensorId(), shardManifest.get(r.local()).shape(),
-          params.array(r.local()), params.offset(r.local()), sizes[r.local()]));
+    if (sentStep != t || sentPlanVersion != begin.planVersion()) {
+      sendParameters(ready.plan(), t);
     }
-    context.pipeToSelf(sender.send(attempt, t, begin.planVersion(), sends),
-        (sent, failure) -> new ParametersSent(attempt, t, sent == null ? 0 : sent, failure));
+    timing.begin = System.nanoTime();
     Collecting collecting = new Collecting(ready.plan(), t, attempt, ready.reducer());
     return behavior(collecting.reducer().complete() ? reduced(collecting) : collecting);
   }
 
+  /** Streams the committed parameters (step {@code t}) to the workers of {@code plan}, on the sender's thread. */
+  private void sendParameters(Installed plan, long t) {
+    List<ParameterSender.Send> sends = new ArrayList<>(plan.routes().size());
+    FlatFloats params = committed.params();
+    for (Route r : plan.routes()) {
+      sends.add(new ParameterSender.Send(r.worker(), r.stage(), r.tensorId(), shardManifest.get(r.local()).shape(),
+          params.array(r.local()), params.offset(r.local()), sizes[r.local()]));
+    }
+    long batch = ++parameterBatches;
+    sentStep = t;
+    sentPlanVersion = plan.version();
+    context.pipeToSelf(sender.send(batch, t, plan.version(), sends),
+        (sent, failure) -> new ParametersSent(batch, t, sent == null ? 0 : sent, failure));
+  }
+
+  /** Stops the parameters being sent; the next Begin sends them again. */
+  private void cancelParameters() {
+    sender.cancel();
+    sentStep = -1;
+    sentPlanVersion = -1;
+  }
+
   private Behavior<Command> onParametersSent(ParametersSent m) {
     if (m.failure() != null) {
+      if (m.batch() == parameterBatches) {
+        // Sent ahead of Begin: the Begin still to come sends them again.
+        sentStep = -1;
+        sentPlanVersion = -1;
+      }
       context.getLog().warn("{}: sending the parameters of step {} failed after {} tensors: {}; the step cannot "
           + "complete until the coordinator aborts it", settings.memberId(), m.step(), m.tensors(),
           rootMessage(m.failure()));
@@ -565,6 +633,7 @@ public final class ShardActor {
 
   /** All group sums are in: report each tensor's squared norm (numpy's pairwise order, as the one process does). */
   private Phase reduced(Collecting c) {
+    timing.reduced = System.nanoTime();
     FlatFloats grads = FlatFloats.ofTensors(shardManifest, c.reducer().totals());
     double[] squared = norms.squaredNorms(grads);
     coordinator.tell(new NormPartial(settings.jobId(), c.step(), c.plan().version(), settings.shard(), owned,
@@ -591,12 +660,15 @@ public final class ShardActor {
     int version = a.plan().version();
     long attempt = a.attempt();
     FlatFloats grads = a.grads();
-    CompletableFuture<Weights> work = CompletableFuture.supplyAsync(() -> {
+    timing.norm = System.nanoTime();
+    CompletableFuture<Staging.Work> work = CompletableFuture.supplyAsync(() -> {
+      long from = System.nanoTime();
       FlatFloats params = copy(base.params());
       OptimizerState state = base.state().copy();
       optimizer.update(params, grads, state, t, norm);
+      long updated = System.nanoTime();
       store.stage(t + 1, version, params, state);
-      return new Weights(t + 1, params, state);
+      return new Staging.Work(new Weights(t + 1, params, state), updated - from, System.nanoTime() - updated);
     }, optimizerThread);
     context.pipeToSelf(work, (w, failure) -> new Staged(attempt, t + 1, version, w, failure));
     return behavior(new Staging(a.plan(), t, attempt));
@@ -614,8 +686,11 @@ public final class ShardActor {
       return stash.unstashAll(behavior(new Planned(s.plan(), new GroupReducer(sizes, s.plan().groups()))));
     }
     preparedStep = m.step();
+    timing.staged = System.nanoTime();
+    timing.updateNanos = m.work().updateNanos();
+    timing.stageNanos = m.work().stageNanos();
     coordinator.tell(new Prepared(settings.jobId(), m.step(), m.planVersion(), settings.shard()));
-    return stash.unstashAll(behavior(new Voted(s.plan(), m.step(), m.weights())));
+    return stash.unstashAll(behavior(new Voted(s.plan(), m.step(), m.work().weights())));
   }
 
   /**
@@ -634,6 +709,7 @@ public final class ShardActor {
       return Behaviors.same();
     }
     Weights staged = phase instanceof Voted v && v.step() == step ? v.staged() : null;
+    timing.commit = System.nanoTime();
     CompletableFuture<Weights> work = CompletableFuture.supplyAsync(() -> {
       store.commit(step);
       return staged != null ? staged : new Weights(step, store.committedParams(), store.committedState());
@@ -653,7 +729,11 @@ public final class ShardActor {
     }
     committed = m.weights();
     preparedStep = ShardState.NONE;
+    timing.log(m.step());
     dataPlane.abandonStepsBefore(m.step());
+    if (plan != null && plan.version() == m.planVersion() && m.step() < settings.totalSteps()) {
+      sendParameters(plan, m.step());
+    }
     coordinator.tell(new Committed(settings.jobId(), m.step(), m.planVersion(), settings.shard()));
     Phase next = plan == null ? new AwaitingInstall() : new Planned(plan, new GroupReducer(sizes, plan.groups()));
     return stash.unstashAll(behavior(next));
@@ -667,7 +747,7 @@ public final class ShardActor {
       return Behaviors.same();
     }
     attempts++;
-    sender.cancel();
+    cancelParameters();
     if (preparedStep != ShardState.NONE || phase instanceof Staging) {
       dropPrepared();
     }

@@ -2,6 +2,7 @@ package io.vitfleet.paramstore.store;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
@@ -47,10 +48,21 @@ final class EntryFrame {
 
   /** A value of {@code valueSize} bytes holding {@code payload[0 .. length)} under the given tag. */
   static byte[] encode(int valueSize, byte kind, int slot, long step, long key, byte[] payload, int length) {
-    if (HEADER + length > valueSize) {
-      throw new IllegalArgumentException("payload of " + length + " bytes does not fit a value of " + valueSize);
+    return encodeInto(new byte[valueSize], 0, kind, slot, step, key, payload, length);
+  }
+
+  /**
+   * Encodes into {@code v} (all of it is the value), reusing a buffer: {@code used} is the payload length it held
+   * last ({@code 0} for a zeroed buffer), whose bytes beyond the new payload are cleared so the padding stays zero.
+   */
+  static byte[] encodeInto(byte[] v, int used, byte kind, int slot, long step, long key, byte[] payload,
+                           int length) {
+    if (HEADER + length > v.length) {
+      throw new IllegalArgumentException("payload of " + length + " bytes does not fit a value of " + v.length);
     }
-    byte[] v = new byte[valueSize];
+    if (used > length) {
+      Arrays.fill(v, HEADER + length, HEADER + used, (byte) 0);
+    }
     ByteBuffer b = ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN);
     b.putInt(0, MAGIC);
     b.put(KIND, kind);

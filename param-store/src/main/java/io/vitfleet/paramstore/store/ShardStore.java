@@ -25,6 +25,8 @@ import java.util.List;
 import java.util.zip.CRC32C;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
 
 /**
  * One parameter-store shard's durable state: the fp32 parameters and the optimizer state of the tensors it owns, in
@@ -453,7 +455,7 @@ public final class ShardStore implements AutoCloseable {
     staged = null;
     // The staging slot is about to be overwritten: forget the prepared record first, so that from here on a crash can
     // present neither a half-written slot nor an earlier (aborted) attempt's content as prepared.
-    map.remove(SlotLayout.preparedKey());
+    delete(SlotLayout.preparedKey());
     int slot = committed == null ? 0 : 1 - committed.slot();
     ByteBuffer floats = ByteBuffer.allocate(layout.chunkBytes()).order(ByteOrder.LITTLE_ENDIAN);
     SlotWriter w = new SlotWriter(slot, step);
@@ -478,14 +480,14 @@ public final class ShardStore implements AutoCloseable {
     }
     long parityKey = SlotLayout.parityKey(slot);
     betweenWrites.run();
-    map.put(parityKey, EntryFrame.encode(valueSize, EntryFrame.PARITY, slot, step, parityKey, w.parity,
+    write(parityKey, EntryFrame.encode(valueSize, EntryFrame.PARITY, slot, step, parityKey, w.parity,
         w.parity.length));
     CommitRecord r = new CommitRecord(step, slot, planVersion, jobFingerprint, manifestHash, layout.chunkBytes(),
         stateBytes, SlotLayout.stateChunks(stateBytes, layout.chunkBytes()), digest(w.crcs()));
     byte[] payload = r.payload();
     long preparedKey = SlotLayout.preparedKey();
     betweenWrites.run();
-    map.put(preparedKey, EntryFrame.encode(valueSize, EntryFrame.PREPARED, slot, step, preparedKey, payload,
+    write(preparedKey, EntryFrame.encode(valueSize, EntryFrame.PREPARED, slot, step, preparedKey, payload,
         payload.length));
     staged = r;
   }
@@ -510,7 +512,7 @@ public final class ShardStore implements AutoCloseable {
    */
   public void abort() {
     staged = null;
-    map.remove(SlotLayout.preparedKey());
+    delete(SlotLayout.preparedKey());
   }
 
   private void writeCommitRecords(CommitRecord r) {
@@ -523,7 +525,7 @@ public final class ShardStore implements AutoCloseable {
     byte[] payload = r.payload();
     long key = SlotLayout.commitKey(copy);
     betweenWrites.run();
-    map.put(key, EntryFrame.encode(valueSize, EntryFrame.COMMIT, 0, r.step(), key, payload, payload.length));
+    write(key, EntryFrame.encode(valueSize, EntryFrame.COMMIT, 0, r.step(), key, payload, payload.length));
   }
 
   /** The committed parameters, one array per tensor. */
@@ -586,6 +588,33 @@ public final class ShardStore implements AutoCloseable {
     return v;
   }
 
+  /**
+   * {@code map.put(key, value)} without its return value: a put reads the previous value back into a new array,
+   * which {@link #stage} and {@link #commit} never need (64 KiB of garbage and copying per entry).
+   */
+  private void write(long key, byte[] value) {
+    try (ExternalMapQueryContext<Long, byte[], ?> c = map.queryContext(key)) {
+      c.updateLock().lock();
+      MapEntry<Long, byte[]> entry = c.entry();
+      if (entry != null) {
+        c.replaceValue(entry, c.wrapValueAsData(value));
+      } else {
+        c.insert(c.absentEntry(), c.wrapValueAsData(value));
+      }
+    }
+  }
+
+  /** {@code map.remove(key)} without reading the removed value back. */
+  private void delete(long key) {
+    try (ExternalMapQueryContext<Long, byte[], ?> c = map.queryContext(key)) {
+      c.updateLock().lock();
+      MapEntry<Long, byte[]> entry = c.entry();
+      if (entry != null) {
+        c.remove(entry);
+      }
+    }
+  }
+
   /** Test hook: runs between any two writes of {@link #stage} and {@link #commit} (its first write is a removal). */
   void betweenWrites(Runnable hook) {
     this.betweenWrites = hook;
@@ -619,6 +648,9 @@ public final class ShardStore implements AutoCloseable {
     private final int slot;
     private final long step;
     private final byte[] parity = new byte[layout.chunkBytes()];
+    /** One value buffer for every entry of the slot (the map copies what is put): no 64 KiB garbage per entry. */
+    private final byte[] value = new byte[valueSize];
+    private int valueUsed;
     private int[] crcs = new int[64];
     private int next;
 
@@ -630,9 +662,10 @@ public final class ShardStore implements AutoCloseable {
     void put(byte[] payload, int length) {
       int index = next++;
       long key = SlotLayout.dataKey(slot, index);
-      byte[] v = EntryFrame.encode(valueSize, layout.kind(index), slot, step, key, payload, length);
+      EntryFrame.encodeInto(value, valueUsed, layout.kind(index), slot, step, key, payload, length);
+      valueUsed = length;
       betweenWrites.run();
-      map.put(key, v);
+      write(key, value);
       for (int j = 0; j < length; j++) {
         parity[j] ^= payload[j];
       }

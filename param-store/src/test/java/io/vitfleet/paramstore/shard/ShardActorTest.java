@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vitfleet.paramstore.Adafactor;
@@ -352,6 +353,34 @@ class ShardActorTest {
     shard.stop();
     shard = null;
     assertStoreHolds(1, ref.params(), ref.state());
+  }
+
+  @Test
+  void theNextStepsParametersLeaveAtItsCommitOnceAndAgainForANewPlan() throws InterruptedException {
+    Reference ref = Reference.stepZero();
+    startCluster();
+    startShard();
+    installPlan(VERSION);
+    stepZeroUntilPrepared(ref, VERSION);
+    tell(new Commit(JOB, 1, VERSION));
+    assertEquals(new Committed(JOB, 1, VERSION, SHARD), expect(Committed.class));
+    // Before any Begin(1): the committed parameters of step 1 are already on their way.
+    assertParameters(worker1.take(), 1, VERSION, 0, 0, ref.params());
+    assertParameters(worker2.take(), 1, VERSION, 1, 2, ref.params());
+
+    // Begin(1) under the same plan sends nothing again.
+    tell(new Begin(JOB, 1, VERSION));
+    tell(install(VERSION, CHUNK_SHARDS));
+    assertEquals(new Ready(JOB, VERSION, "shard-0"), expect(Ready.class));
+    assertNull(worker1.received.poll(200, TimeUnit.MILLISECONDS), "no second copy for worker-1");
+    assertNull(worker2.received.poll(0, TimeUnit.MILLISECONDS), "no second copy for worker-2");
+
+    // Step 1 aborted and re-planned: the new plan's Begin sends them again, under its version.
+    tell(new Abort(JOB, 1, VERSION, "worker-2 was lost"));
+    installPlan(VERSION + 1);
+    tell(new Begin(JOB, 1, VERSION + 1));
+    assertParameters(worker1.take(), 1, VERSION + 1, 0, 0, ref.params());
+    assertParameters(worker2.take(), 1, VERSION + 1, 1, 2, ref.params());
   }
 
   @Test
