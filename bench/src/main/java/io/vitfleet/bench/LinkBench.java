@@ -20,6 +20,7 @@ import java.lang.management.ManagementFactory;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -52,12 +53,20 @@ import picocli.CommandLine.Option;
  * media driver, the sender on the calling thread, the receiver on an agent (or socket) thread.
  *
  * <p>Each case streams back-to-back tensors of one size and is timed from the first send to the last byte received
- * (for memcpy, the last copy). The four cases of a size run in interleaved rounds (memcpy, IPC, TCP, UDP, then
- * again), so a ratio compares cases measured under the same load; each figure is the median over rounds.
+ * (for memcpy, the last copy). The five cases of a size run in interleaved rounds (memcpy, IPC, TCP, UDP, TCP with
+ * small buffers, then again), so a ratio compares cases measured under the same load; each figure is the median over
+ * rounds. Each case opens fresh (its threads exist only while it is measured) and is primed untimed first: an Aeron
+ * link until every term of its new log has been written once, since first touches of a sparse log fault pages in
+ * and a long-lived link pays them only once.
+ *
+ * <p>What bounds IPC against memcpy: per byte the link does two copies (into the term, out into the reassembled
+ * tensor) and two CRC32C passes, and the driver zeroes each term behind the subscriber, all spread over two cores
+ * with every byte crossing from one core's cache to the other's; memcpy does one copy on one core, and at 1 and 4
+ * MiB from cache.
  */
 @Command(name = "link", mixinStandardHelpOptions = true,
     description = "Aeron throughput for 1, 4 and 16 MiB tensors over IPC and UDP on loopback, beside a memcpy of the "
-        + "same sizes and a TCP loopback socket in the same run; prints JSON (results, ipc_vs_memcpy, udp_vs_tcp).")
+        + "same sizes and TCP loopback sockets in the same run; prints JSON (results, ipc_vs_memcpy, udp_vs_tcp).")
 final class LinkBench implements Callable<Integer> {
   private static final long JOB = 0xBE4CL;
   private static final int PLAN = 1;
@@ -70,6 +79,25 @@ final class LinkBench implements Callable<Integer> {
    * than fail, so it also raises the driver's liveness timeouts to this.
    */
   private static final long RECEIVE_TIMEOUT_NS = 60_000_000_000L;
+  /** Positions of the cases in a round, in the order they run. */
+  private static final int MEMCPY = 0;
+  private static final int IPC = 1;
+  private static final int TCP = 2;
+  private static final int UDP = 3;
+  private static final int TCP_SMALL_BUFFERS = 4;
+  /** Why the default MTU and term lengths; the JSON repeats it beside the values used. */
+  private static final String WHY_MTU_AND_TERM_LENGTH = "MTU 65504, Aeron's largest, on both links: a chunk is one "
+      + "frame of up to 64 KiB, so per-frame costs (header, CRC call, poll, and on UDP one sendmsg and one recvmsg "
+      + "per datagram) are spread over the most bytes, a chunk fits one MTU and is written in place with tryClaim, "
+      + "and loopback carries 64 KiB datagrams unfragmented (between hosts use 8 KiB with jumbo frames, else 1408); "
+      + "UDP at MTU 32, 16 and 8 KiB ran at about 0.75, 0.55 and 0.3 of 64 KiB. IPC term 4 MiB: the publisher may "
+      + "run half a term (2 MiB, 32 chunks) ahead of the subscriber, which hands space back every 8 chunks, so both "
+      + "threads stay busy, while the 12 MiB log, the tensor and its reassembly buffer fit the 32 MiB L3 of the "
+      + "machine it was tuned on; terms of 1, 2, 8 and 16 MiB ran 5-45% slower. UDP term 16 MiB: a sender may have "
+      + "in flight the smaller of half a term and the receiver window, which is the socket buffer (4 MiB, the "
+      + "net.core.rmem_max there), and Aeron needs that much to ride out the scheduling of the threads whose status "
+      + "messages open the window: 4 MiB terms (2 MiB window) ran at about 0.6 of 16 MiB, and 1 MiB or 256 KiB "
+      + "socket buffers at 0.7 and 0.4 of 4 MiB; 8 and 32 MiB terms were within noise of 16.";
   /** Untimed tensors sent on a freshly opened case before it is timed. */
   private static final int PRIMING_TENSORS = 2;
 
@@ -80,11 +108,11 @@ final class LinkBench implements Callable<Integer> {
       description = "Tensor sizes in MiB (default: ${DEFAULT-VALUE}).")
   int[] sizesMib;
 
-  @Option(names = "--trial-mib", paramLabel = "MIB", defaultValue = "256",
+  @Option(names = "--trial-mib", paramLabel = "MIB", defaultValue = "512",
       description = "Bytes streamed per case and round, in MiB (default: ${DEFAULT-VALUE}).")
   int trialMib;
 
-  @Option(names = "--rounds", paramLabel = "K", defaultValue = "5",
+  @Option(names = "--rounds", paramLabel = "K", defaultValue = "7",
       description = "Timed rounds per size after one warm-up round; medians are reported (default: "
           + "${DEFAULT-VALUE}).")
   int rounds;
@@ -111,19 +139,33 @@ final class LinkBench implements Callable<Integer> {
           + "${DEFAULT-VALUE}).")
   int socketBuffer;
 
-  @Option(names = "--threading", paramLabel = "MODE", defaultValue = "SHARED",
-      description = "Media driver threading mode: SHARED, SHARED_NETWORK or DEDICATED (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--tcp-small-buffer", paramLabel = "BYTES", defaultValue = "262144",
+      description = "Socket buffers of the second TCP reference, tcp_small_buffers: on loopback, small buffers keep "
+          + "the bytes in flight in cache, and TCP can run faster than with autotuned ones (default: "
+          + "${DEFAULT-VALUE}).")
+  int tcpSmallBuffer;
+
+  @Option(names = "--threading", paramLabel = "MODE", defaultValue = "DEDICATED",
+      description = "Media driver threading mode: SHARED, SHARED_NETWORK or DEDICATED. DEDICATED lets the UDP sender "
+          + "and receiver run on both cores at once and keeps the IPC conductor's work off the network thread; it "
+          + "measured fastest on 2 cores (default: ${DEFAULT-VALUE}).")
   ThreadingMode threading;
 
   @Option(names = "--idle", paramLabel = "KIND", defaultValue = "YIELD",
-      description = "How the subscriber agent and a back-pressured publisher wait: BUSY_SPIN, YIELD or BACKOFF "
-          + "(default: ${DEFAULT-VALUE}).")
+      description = "How the subscriber agent and a back-pressured publisher wait: BUSY_SPIN, YIELD or BACKOFF. "
+          + "YIELD hands the core to the driver or the peer at once; BUSY_SPIN starves the driver when threads "
+          + "outnumber cores (default: ${DEFAULT-VALUE}).")
   EmbeddedMediaDriver.Idle idle;
 
   @Option(names = "--driver-idle", paramLabel = "KIND", defaultValue = "BACKOFF",
       description = "How the media driver's threads wait: BUSY_SPIN, YIELD or BACKOFF; BACKOFF stays awake while "
           + "data flows and costs the other cases no CPU (default: ${DEFAULT-VALUE}).")
   EmbeddedMediaDriver.Idle driverIdle;
+
+  @Option(names = "--fragment-limit", paramLabel = "N",
+      description = "Fragments the subscriber takes per poll (default: TensorSubscriber's, "
+          + TensorSubscriber.DEFAULT_FRAGMENT_LIMIT + ").")
+  int fragmentLimit = TensorSubscriber.DEFAULT_FRAGMENT_LIMIT;
 
   @Option(names = "--aeron-dir", paramLabel = "DIR",
       description = "Media driver directory (default: a new folder under /dev/shm, else the temp folder).")
@@ -134,6 +176,11 @@ final class LinkBench implements Callable<Integer> {
     String transport();
 
     long stream(int n);
+
+    /** Untimed tensors to send after opening, before the timed ones. */
+    default int primingTensors() {
+      return PRIMING_TENSORS;
+    }
 
     Map<String, Object> details();
 
@@ -152,6 +199,7 @@ final class LinkBench implements Callable<Integer> {
     DropCounters drops = new DropCounters();
     double logIpc = 0;
     double logUdp = 0;
+    double logUdpSmall = 0;
     try (EmbeddedMediaDriver driver = EmbeddedMediaDriver.launch(aeronDir(), settings, errors::add)) {
       AtomicInteger streams = new AtomicInteger();
       for (int mib : sizesMib) {
@@ -159,30 +207,34 @@ final class LinkBench implements Callable<Integer> {
         UnsafeBuffer tensor = randomTensor(size);
         List<CaseFactory> cases = List.of(
             () -> new Memcpy(tensor, size),
-            () -> new AeronLink(driver, "aeron_ipc", LinkChannel.ipc(ipcTermLength, ipcMtu), streams.incrementAndGet(), tensor,
-                size, drops, errors),
-            () -> new Tcp(tensor, size),
-            () -> new AeronLink(driver, "aeron_udp",
-                LinkChannel.udp("127.0.0.1:" + freeUdpPort(), udpTermLength, udpMtu), streams.incrementAndGet(), tensor, size,
-                drops, errors));
+            () -> new AeronLink(driver, "aeron_ipc", LinkChannel.ipc(ipcTermLength, ipcMtu), streams.incrementAndGet(),
+                tensor, size, drops, errors),
+            () -> new Tcp("tcp", tensor, size, 0),
+            () -> new AeronLink(driver, "aeron_udp", LinkChannel.udp("127.0.0.1:" + freeUdpPort(), udpTermLength,
+                udpMtu), streams.incrementAndGet(), tensor, size, drops, errors),
+            () -> new Tcp("tcp_small_buffers", tensor, size, tcpSmallBuffer));
         List<Measured> measured = runRounds(cases, size);
         measured.forEach(m -> results.add(m.json()));
-        double ipcRatio = median(ratios(measured.get(1).rates(), measured.get(0).rates()));
-        double udpRatio = median(ratios(measured.get(3).rates(), measured.get(2).rates()));
+        double ipcRatio = medianRatio(measured, IPC, MEMCPY);
+        double udpRatio = medianRatio(measured, UDP, TCP);
+        double udpSmallRatio = medianRatio(measured, UDP, TCP_SMALL_BUFFERS);
         logIpc += Math.log(ipcRatio);
         logUdp += Math.log(udpRatio);
+        logUdpSmall += Math.log(udpSmallRatio);
         Map<String, Object> ratios = new LinkedHashMap<>();
         ratios.put("size_bytes", size);
         ratios.put("ipc_vs_memcpy", round(ipcRatio));
         ratios.put("udp_vs_tcp", round(udpRatio));
+        ratios.put("udp_vs_tcp_small_buffers", round(udpSmallRatio));
         perSize.add(ratios);
       }
     }
     if (!errors.isEmpty()) {
       throw new IllegalStateException("the link reported errors during the bench: " + errors);
     }
-    Map<String, Object> out = report(results, perSize, Math.exp(logIpc / sizesMib.length),
-        Math.exp(logUdp / sizesMib.length), drops);
+    int n = sizesMib.length;
+    Map<String, Object> out = report(results, perSize, Math.exp(logIpc / n), Math.exp(logUdp / n),
+        Math.exp(logUdpSmall / n), drops);
     System.out.println(JsonOutput.mapper().writeValueAsString(out));
     if (json != null) {
       JsonOutput.write(json, out);
@@ -201,24 +253,27 @@ final class LinkBench implements Callable<Integer> {
   }
 
   /**
-   * One warm-up round, then {@link #rounds} rounds of every case in turn. Each case is opened, sent
-   * {@link #PRIMING_TENSORS} untimed tensors (first touch of fresh term buffers and socket buffers), timed, and
-   * closed.
+   * One warm-up round, then {@link #rounds} rounds of every case in turn. Each case is opened, primed with
+   * {@link Case#primingTensors()} untimed tensors, timed, and closed.
    */
   private List<Measured> runRounds(List<CaseFactory> factories, int size) throws IOException {
     int n = tensorsPerRound(size);
     double[][] rates = new double[factories.size()][rounds];
+    double[][] faults = new double[factories.size()][rounds];
     List<Map<String, Object>> details = new ArrayList<>();
     for (int r = -1; r < rounds; r++) {
       for (int c = 0; c < factories.size(); c++) {
         try (Case open = factories.get(c).open()) {
-          open.stream(PRIMING_TENSORS);
+          open.stream(open.primingTensors());
+          long faultsBefore = minorPageFaults();
           double rate = (double) n * size / open.stream(n);
           if (r >= 0) {
             rates[c][r] = rate;
+            faults[c][r] = minorPageFaults() - faultsBefore;
           } else {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("transport", open.transport());
+            d.put("priming_tensors", open.primingTensors());
             d.putAll(open.details());
             details.add(d);
           }
@@ -233,6 +288,7 @@ final class LinkBench implements Callable<Integer> {
       r.put("gbytes_per_second", round(median(rates[c])));
       r.put("rounds_gbytes_per_second", Arrays.stream(rates[c]).map(LinkBench::round).toArray());
       r.put("tensors_per_round", n);
+      r.put("minor_page_faults_per_round", (long) median(faults[c]));
       r.putAll(details.get(c));
       results.add(new Measured(r, rates[c]));
     }
@@ -240,53 +296,52 @@ final class LinkBench implements Callable<Integer> {
   }
 
   private Map<String, Object> report(List<Map<String, Object>> results, List<Map<String, Object>> perSize,
-      double ipcVsMemcpy, double udpVsTcp, DropCounters drops) {
+      double ipcVsMemcpy, double udpVsTcp, double udpVsTcpSmallBuffers, DropCounters drops) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("benchmark", "link");
     out.put("setup", "one JVM: one embedded Aeron media driver (threading " + threading + ", driver idle "
-        + driverIdle + ", agent idle " + idle + ", liveness timeouts " + RECEIVE_TIMEOUT_NS / 1_000_000_000L
-        + " s); sender on the main thread, receiver on an AgentRunner (Aeron) or "
-        + "a plain thread (TCP), opened per case and round so idle cases take no CPU; "
+        + driverIdle + ", agent idle " + idle + ", subscriber fragment limit " + fragmentLimit + ", liveness timeouts "
+        + RECEIVE_TIMEOUT_NS / 1_000_000_000L + " s); sender on the main thread, receiver on an AgentRunner (Aeron) "
+        + "or a plain thread (TCP), opened per case and round so idle cases take no CPU; "
         + Runtime.getRuntime().availableProcessors() + " CPUs; system load average "
         + round(ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()) + " at the end");
     out.put("what_is_timed", "back-to-back tensors of one size, from the first send to the last byte received; "
         + "gbytes_per_second = tensor bytes / 1e9 / seconds; the cases of a size run in " + rounds
-        + " interleaved rounds of " + trialMib + " MiB each after a warm-up round, each case primed with "
-        + PRIMING_TENSORS + " untimed tensors; figures are medians over rounds");
+        + " interleaved rounds of " + trialMib + " MiB each after a warm-up round; each case is first primed "
+        + "untimed (Aeron: enough tensors to write all three terms of the fresh log once, so the timed stream "
+        + "meets no first-touch page faults; TCP and memcpy: " + PRIMING_TENSORS + " tensors); figures are medians "
+        + "over rounds");
     out.put("aeron_path", "TensorPublisher -> TensorSubscriber: tensors chunked to one MTU; each chunk written in "
         + "place with tryClaim and a CRC32C over header and payload; the subscriber verifies the CRC and copies the "
-        + "chunk into the reassembled tensor");
-    out.put("memcpy_method", "UnsafeBuffer.putBytes between two direct buffers (Unsafe.copyMemory), one thread");
-    out.put("tcp_method", "java.nio blocking SocketChannel over 127.0.0.1, default (autotuned) socket buffers; the "
-        + "sender writes each tensor from a direct buffer, a receiver thread reads into a direct buffer; no framing "
-        + "and no checksum beyond TCP's");
+        + "chunk into the reassembled tensor. Per byte: two copies and two CRC passes in vitfleet code, and the "
+        + "media driver zeroes each term behind the subscriber (IPC), or sends, receives and copies each datagram "
+        + "into the image (UDP)");
+    out.put("memcpy_method", "UnsafeBuffer.putBytes between two direct buffers (Unsafe.copyMemory), one thread; "
+        + "the same source and destination each time, so 1 and 4 MiB copies run from cache");
+    out.put("tcp_method", "java.nio blocking SocketChannel over 127.0.0.1; the sender writes each tensor from a "
+        + "direct buffer, a receiver thread reads into a direct buffer; no framing and no checksum beyond TCP's. "
+        + "tcp: the kernel's autotuned socket buffers; tcp_small_buffers: " + tcpSmallBuffer + "-byte buffers each "
+        + "way, which on loopback keep the bytes in flight in cache");
     out.put("results", results);
     out.put("ratios_per_size", perSize);
-    out.put("ratio_definition", "per size: the median over rounds of (Aeron IPC rate / memcpy rate) and of (Aeron "
-        + "UDP rate / TCP rate) measured in the same round; ipc_vs_memcpy and udp_vs_tcp are the geometric means of "
-        + "the per-size ratios");
+    out.put("ratio_definition", "per size: the median over rounds of (Aeron IPC rate / memcpy rate), (Aeron UDP rate "
+        + "/ tcp rate) and (Aeron UDP rate / tcp_small_buffers rate) measured in the same round; the top-level "
+        + "ratios are the geometric means of the per-size ones");
     out.put("ipc_vs_memcpy", round(ipcVsMemcpy));
     out.put("udp_vs_tcp", round(udpVsTcp));
+    out.put("udp_vs_tcp_small_buffers", round(udpVsTcpSmallBuffers));
     out.put("targets", Map.of("ipc_vs_memcpy", IPC_TARGET, "udp_vs_tcp", UDP_TARGET));
     out.put("targets_met", ipcVsMemcpy >= IPC_TARGET && udpVsTcp >= UDP_TARGET);
     out.put("mtu", Map.of("ipc", ipcMtu, "udp", udpMtu));
     out.put("term_length", Map.of("ipc", ipcTermLength, "udp", udpTermLength));
-    out.put("why_mtu_and_term_length", "MTU 65504, Aeron's largest, on both links: each chunk is one ~64 KiB frame, "
-        + "so per-frame costs (header, CRC call, poll, and on UDP one syscall per datagram) are spread over the most "
-        + "bytes, chunks can be claimed in place (tryClaim needs a frame within one MTU), and loopback carries 64 KiB "
-        + "datagrams without IP fragmentation (between hosts use 8 KiB with jumbo frames or 1408). IPC term 4 MiB: "
-        + "the publisher may run half a term (2 MiB) ahead of the subscriber, enough to keep both threads busy, "
-        + "while the three terms stay small enough for the last-level cache. UDP term 16 MiB: the in-flight window "
-        + "is bounded by the socket buffers (" + socketBuffer + " bytes) and a term must be at least twice the "
-        + "window; a longer term rotates less often. Measured on this machine under load: IPC terms of 1-4 MiB beat "
-        + "64 MiB (cache), and 4 MiB socket buffers beat 2 MiB for UDP (fewer flow-control stalls).");
+    out.put("why_mtu_and_term_length", WHY_MTU_AND_TERM_LENGTH);
     out.put("frames_dropped", drops.total());
     return out;
   }
 
   private void validate() {
-    if (rounds < 1 || trialMib < 1 || sizesMib.length == 0) {
-      throw new UserError("--rounds and --trial-mib must be >= 1 and --sizes-mib non-empty");
+    if (rounds < 1 || trialMib < 1 || fragmentLimit < 1 || sizesMib.length == 0) {
+      throw new UserError("--rounds, --trial-mib and --fragment-limit must be >= 1 and --sizes-mib non-empty");
     }
     for (int mib : sizesMib) {
       if (mib < 1 || mib > 1024) {
@@ -358,18 +413,21 @@ final class LinkBench implements Callable<Integer> {
     private final AgentRunner runner;
     private final TensorPublisher publisher;
     private final TensorDescriptor descriptor;
+    private final int size;
 
     AeronLink(EmbeddedMediaDriver driver, String transport, String channel, int stream, UnsafeBuffer tensor,
         int size, DropCounters drops, Queue<Throwable> errors) {
       this.transport = transport;
       this.channel = channel;
       this.tensor = tensor;
+      this.size = size;
       this.drops = drops;
       TensorReassembler reassembler = new TensorReassembler(t -> completed.lazySet(completed.get() + 1), drops,
           4, size).acceptJob(JOB);
       reassembler.planVersion(PLAN);
       Subscription subscription = driver.aeron().addSubscription(channel, stream);
-      runner = new AgentRunner(idle.create(), errors::add, null, new TensorSubscriber(subscription, reassembler));
+      runner = new AgentRunner(idle.create(), errors::add, null,
+          new TensorSubscriber(subscription, reassembler, fragmentLimit));
       AgentRunner.startOnThread(runner);
       ExclusivePublication publication = driver.aeron().addExclusivePublication(channel, stream);
       // The bench waits out back pressure as long as it waits for delivery: on a machine whose cores are shared,
@@ -407,6 +465,17 @@ final class LinkBench implements Callable<Integer> {
       return System.nanoTime() - start;
     }
 
+    /**
+     * Enough tensors to write every term of the log once (Aeron keeps three): a fresh log is a sparse file whose
+     * pages fault in on first touch, in the publisher's, the driver's and the subscriber's mappings. A long-lived
+     * link pays that once; the bench measures the steady state.
+     */
+    @Override
+    public int primingTensors() {
+      long logBytes = 3L * publisher.publication().termBufferLength();
+      return (int) Math.max(PRIMING_TENSORS, (logBytes + size - 1) / size + 1);
+    }
+
     @Override
     public Map<String, Object> details() {
       return Map.of("channel", channel, "chunk_payload_bytes", publisher.chunkPayloadBytes());
@@ -418,25 +487,39 @@ final class LinkBench implements Callable<Integer> {
     }
   }
 
-  /** A plain TCP loopback connection: this thread writes, a receiver thread reads and counts. */
+  /**
+   * A plain TCP loopback connection: this thread writes, a receiver thread reads and counts. Socket buffers are the
+   * kernel's autotuned ones, or {@code socketBuffer} bytes each way (set before connecting, so the window scales).
+   */
   private static final class Tcp implements Case {
+    private final String transport;
     private final ServerSocketChannel server;
     private final SocketChannel sender;
     private final ByteBuffer src;
     private final int size;
+    private final int socketBuffer;
     private final AtomicLong received = new AtomicLong();
     private final Queue<Throwable> errors = new ConcurrentLinkedQueue<>();
     private final Thread receiver;
 
-    Tcp(UnsafeBuffer tensor, int size) throws IOException {
+    Tcp(String transport, UnsafeBuffer tensor, int size, int socketBuffer) throws IOException {
+      this.transport = transport;
       this.size = size;
+      this.socketBuffer = socketBuffer;
       this.src = tensor.byteBuffer().duplicate();
       server = ServerSocketChannel.open();
+      if (socketBuffer > 0) {
+        server.setOption(StandardSocketOptions.SO_RCVBUF, socketBuffer);
+      }
       server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
       receiver = new Thread(this::receive, "tcp-receiver");
       receiver.setDaemon(true);
       receiver.start();
-      sender = SocketChannel.open(server.getLocalAddress());
+      sender = SocketChannel.open();
+      if (socketBuffer > 0) {
+        sender.setOption(StandardSocketOptions.SO_SNDBUF, socketBuffer);
+      }
+      sender.connect(server.getLocalAddress());
     }
 
     private void receive() {
@@ -459,7 +542,7 @@ final class LinkBench implements Callable<Integer> {
 
     @Override
     public String transport() {
-      return "tcp";
+      return transport;
     }
 
     @Override
@@ -484,7 +567,8 @@ final class LinkBench implements Callable<Integer> {
     @Override
     public Map<String, Object> details() {
       try {
-        return Map.of("channel", "tcp://" + server.getLocalAddress());
+        return Map.of("channel", "tcp://" + server.getLocalAddress(), "socket_buffer_bytes",
+            socketBuffer > 0 ? socketBuffer : "autotuned");
       } catch (IOException e) {
         return Map.of();
       }
@@ -507,6 +591,21 @@ final class LinkBench implements Callable<Integer> {
     }
   }
 
+  /**
+   * Minor page faults of this process so far (Linux: field 10 of /proc/self/stat), or 0 where that file does not
+   * exist. Faults in a timed stream mean first touches of fresh memory, not the link's steady state.
+   */
+  private static long minorPageFaults() {
+    try {
+      String stat = Files.readString(Path.of("/proc/self/stat"));
+      // Fields after the parenthesised command name start at field 3 (state); minflt is field 10.
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(fields[7]);
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
   private static UnsafeBuffer randomTensor(int size) {
     ByteBuffer bytes = BufferUtil.allocateDirectAligned(size, 64);
     SplittableRandom random = new SplittableRandom(size);
@@ -522,12 +621,15 @@ final class LinkBench implements Callable<Integer> {
     }
   }
 
-  private static double[] ratios(double[] numerators, double[] denominators) {
-    double[] r = new double[numerators.length];
+  /** Median over rounds of case {@code numerator}'s rate over case {@code denominator}'s in the same round. */
+  private static double medianRatio(List<Measured> measured, int numerator, int denominator) {
+    double[] a = measured.get(numerator).rates();
+    double[] b = measured.get(denominator).rates();
+    double[] r = new double[a.length];
     for (int i = 0; i < r.length; i++) {
-      r[i] = numerators[i] / denominators[i];
+      r[i] = a[i] / b[i];
     }
-    return r;
+    return median(r);
   }
 
   private static double median(double[] values) {

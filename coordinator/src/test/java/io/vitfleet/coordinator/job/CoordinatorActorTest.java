@@ -37,6 +37,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,11 +70,22 @@ class CoordinatorActorTest {
     return p;
   }
 
+  /** The coordinator under test; stopped after each test, before its status folder is deleted. */
+  private ActorRef<ControlMessage> coordinator;
+
   private ActorRef<ControlMessage> coordinator(int totalSteps) {
     JobSpec job = new JobSpec(JOB, "Ti/4", "fashion-mnist", 16, 4, 2, 0);
     CoordinatorSettings s = new CoordinatorSettings(MODEL, job, 2, new PlanConstraints(2, 1), 2, totalSteps,
         Duration.ofSeconds(30), dir.resolve("status.json"));
-    return KIT.spawn(CoordinatorActor.create(s));
+    coordinator = KIT.spawn(CoordinatorActor.create(s));
+    return coordinator;
+  }
+
+  @AfterEach
+  void stopCoordinator() {
+    if (coordinator != null) {
+      KIT.stop(coordinator);
+    }
   }
 
   private Install installEverywhere() {
@@ -91,7 +103,7 @@ class CoordinatorActorTest {
   }
 
   @Test
-  void runsAStepThroughBeginNormCommitAndBeginsTheNext() throws Exception {
+  void runsAStepThroughBeginNormCommitAndBeginsTheNext() {
     ActorRef<ControlMessage> c = coordinator(2);
     TestProbe<ControlMessage> s0 = member(c, "shard-0", Hello.SHARD, 2000);
     TestProbe<ControlMessage> s1 = member(c, "shard-1", Hello.SHARD, 2001);
@@ -146,11 +158,20 @@ class CoordinatorActorTest {
     for (TestProbe<ControlMessage> p : probes.values()) {
       assertEquals(new Begin(JOB, 1, install.plan().version()), p.expectMessageClass(Begin.class));
     }
-    JsonNode status = new ObjectMapper().readTree(Files.readString(dir.resolve("status.json")));
-    assertEquals(1, status.get("step").asLong());
-    assertEquals(2.5, status.get("loss").asDouble());
-    assertEquals("running", status.get("state").asText());
-    assertEquals(2, status.get("plan").get("stages").asInt());
+    // The status is written right after the next Begin goes out.
+    s0.awaitAssert(Duration.ofSeconds(10), () -> {
+      JsonNode status;
+      try {
+        status = new ObjectMapper().readTree(Files.readString(dir.resolve("status.json")));
+      } catch (java.io.IOException e) {
+        throw new AssertionError(e);
+      }
+      assertEquals(1, status.get("step").asLong());
+      assertEquals(2.5, status.get("loss").asDouble());
+      assertEquals("running", status.get("state").asText());
+      assertEquals(2, status.get("plan").get("stages").asInt());
+      return null;
+    });
   }
 
   @Test

@@ -55,8 +55,10 @@ public final class EmbeddedMediaDriver implements AutoCloseable {
 
   /**
    * How the driver runs and waits. SHARED runs conductor, sender and receiver on one thread: the right default on
-   * a host whose cores run TensorFlow. DEDICATED gives each its own thread, for UDP throughput when cores are
-   * spare. BACKOFF costs nothing when the link is quiet; the bench uses YIELD or BUSY_SPIN.
+   * a host whose cores run TensorFlow. DEDICATED gives each its own thread, so a UDP link's sending and receiving
+   * run on two cores at once (the link bench uses it). BACKOFF costs nothing when the link is quiet and stays awake
+   * while data flows; BUSY_SPIN holds a core even when idle, which starves the other threads when they outnumber
+   * the cores.
    */
   public record Settings(ThreadingMode threadingMode, Idle idle, int socketBufferBytes, long livenessTimeoutNs) {
     public static final Settings DEFAULTS = new Settings(ThreadingMode.SHARED, Idle.BACKOFF,
