@@ -14,6 +14,7 @@ import io.vitfleet.paramstore.OptimizerState;
 import io.vitfleet.paramstore.Schedule;
 import io.vitfleet.protocol.SecondMomentLayout;
 import io.vitfleet.protocol.ParameterManifest;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -27,11 +28,11 @@ import picocli.CommandLine.Option;
 /**
  * {@code vitfleet bench optimizer}: the paper's Adafactor over a ViT-shaped manifest, against a STREAM-triad pass
  * over the same number of bytes in the same run. The update is memory-bound, so the ratio of the two bandwidths says
- * how close the update loop comes to what this machine's memory allows a single thread.
+ * how close the update loop comes to what this machine's memory allows the same number of threads.
  */
 @Command(name = "optimizer", mixinStandardHelpOptions = true,
-    description = {"Times Adafactor steps (global norm + update, one thread) over a ViT-B-width manifest of about",
-        "--params parameters, beside a STREAM triad (a[i] = b[i] + s*c[i]) over the same bytes; prints JSON."})
+    description = {"Times Adafactor steps (global norm + update, on --threads threads) over a ViT-B-width manifest of",
+        "about --params parameters, beside a STREAM triad (a[i] = b[i] + s*c[i]) over the same bytes; prints JSON."})
 final class OptimizerBench implements Callable<Integer> {
   /** Bytes the triad moves per element: reads b and c, writes a (float32; write-allocate not counted, as STREAM). */
   private static final int TRIAD_BYTES_PER_ELEMENT = 12;
@@ -112,10 +113,13 @@ final class OptimizerBench implements Callable<Integer> {
     double[] optSeconds = new double[steps];
     double[] triadSeconds = new double[steps];
     double checksum = 0;
+    long collections = 0;
     for (int i = 0; i < steps; i++) {
+      long c0 = collections();
       long t0 = System.nanoTime();
       checksum += step(opt, p, g, state, count++);
       long t1 = System.nanoTime();
+      collections += collections() - c0;
       checksum += triad(a, b, c, triadPasses, t);
       long t2 = System.nanoTime();
       optSeconds[i] = (t1 - t0) * 1e-9;
@@ -155,6 +159,9 @@ final class OptimizerBench implements Callable<Integer> {
     out.put("gbytes_per_second_median", gbpsMedian);
     out.put("reference_gbytes_per_second_median", refGbpsMedian);
     out.put("ratio_median", gbpsMedian / refGbpsMedian);
+    // The update allocates next to nothing (its helper threads): more than an odd collection during the timed steps
+    // means garbage from the update itself, such as vector code the JIT left boxed on the heap.
+    out.put("gc_collections_during_timed_steps", collections);
     out.put("state_bytes_per_param", (double) state.bytes() / n);
     out.put("state_bytes_breakdown_per_param", stateBreakdown(manifest, state));
     out.put("adam_state_bytes_per_param", 8.0);
@@ -277,6 +284,15 @@ final class OptimizerBench implements Callable<Integer> {
         a[off + i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
       }
     }
+  }
+
+  /** Garbage collections so far, all collectors. */
+  private static long collections() {
+    long n = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      n += Math.max(0, gc.getCollectionCount());
+    }
+    return n;
   }
 
   private static double median(double[] x) {

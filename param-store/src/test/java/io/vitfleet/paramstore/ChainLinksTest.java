@@ -83,7 +83,7 @@ class ChainLinksTest {
       src[i] = (float) Math.cos(i) * 1e4f;
     }
     float[] strided = new float[6];
-    FactoredSecondMoment.meanOverMiddle(src, 2, 20, 3, strided);
+    FactoredSecondMoment.meanOverMiddle(src, 2, 20, 3, strided, new PairwiseSum.Walk());
     for (int x = 0; x < 2; x++) {
       for (int y = 0; y < 3; y++) {
         float s = 0f;
@@ -94,7 +94,7 @@ class ChainLinksTest {
       }
     }
     float[] contiguous = new float[6];
-    FactoredSecondMoment.meanOverMiddle(src, 6, 20, 1, contiguous);
+    FactoredSecondMoment.meanOverMiddle(src, 6, 20, 1, contiguous, new PairwiseSum.Walk());
     for (int x = 0; x < 6; x++) {
       assertEquals(PairwiseSum.sum(src, x * 20, 20) / 20f, contiguous[x]);
     }
