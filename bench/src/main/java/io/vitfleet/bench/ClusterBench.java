@@ -84,9 +84,7 @@ final class ClusterBench implements Callable<Integer> {
   }
 
   private double cluster(JobConfig job) throws Exception {
-    ClusterSettings d = ClusterSettings.from(ConfigFactory.defaultReference());
-    ClusterSettings s = new ClusterSettings(d.shards(), 2, 2, 1, 2, d.stepTimeout(), d.workerHeap(),
-        d.memberHeap(), 0);
+    ClusterSettings s = ClusterSettings.local(2, 2, 1);
     Path dir = Files.createTempDirectory("vitfleet-bench-cluster");
     try (ClusterRun run = ClusterRun.start(job, s, dir, e -> { })) {
       long firstStep = -1;

@@ -1,6 +1,5 @@
 package io.vitfleet.bench;
 
-import com.typesafe.config.ConfigFactory;
 import io.vitfleet.ops.JsonOutput;
 import io.vitfleet.ops.cluster.CheckDeterminismCommand;
 import io.vitfleet.ops.cluster.ClusterLauncher;
@@ -43,9 +42,7 @@ final class RecoveryBench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     JobConfig job = CheckDeterminismCommand.job(Map.of(), 1_000_000);
-    ClusterSettings d = ClusterSettings.from(ConfigFactory.defaultReference());
-    ClusterSettings s = new ClusterSettings(d.shards(), 2, 2, 1, 2, d.stepTimeout(), d.workerHeap(),
-        d.memberHeap(), 0);
+    ClusterSettings s = ClusterSettings.local(2, 2, 1);
     Random random = new Random(seed);
     List<Double> recoveries = new ArrayList<>();
     List<Long> lost = new ArrayList<>();
@@ -102,22 +99,12 @@ final class RecoveryBench implements Callable<Integer> {
     return (System.nanoTime() - start) / 1e9 / 20;
   }
 
-  /** Polls the status every 5 ms (the launcher's own wait polls too coarsely to time a step). */
+  /** Waits for a status, reading it every 5 ms (the launcher's default poll is too coarse to time a step). */
   private static ClusterStatus await(ClusterLauncher l, java.util.function.Predicate<ClusterStatus> until)
       throws Exception {
-    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-    while (System.nanoTime() - deadline < 0) {
-      java.util.Optional<ClusterStatus> s = l.status();
-      if (s.isPresent() && s.get().isFailed()) {
-        throw new IllegalStateException("the cluster failed: " + s.get().message());
-      }
-      if (s.isPresent() && until.test(s.get())) {
-        return s.get();
-      }
-      Thread.sleep(5);
-    }
-    throw new IllegalStateException("the awaited status did not come within 2 minutes: " + l.status());
+    return l.awaitStatus(until, Duration.ofMinutes(2), Duration.ofMillis(5));
   }
+
 
   private static double median(List<Double> sorted) {
     if (sorted.isEmpty()) {

@@ -45,9 +45,7 @@ class ShardKillChaosIT {
         new ProgressReporter(new PrintStream(OutputStream.nullOutputStream()), false, 0, STEPS))) {
       reference = t.run(STEPS).paramsHash();
     }
-    ClusterSettings defaults = ClusterSettings.from(com.typesafe.config.ConfigFactory.defaultReference());
-    ClusterSettings settings = new ClusterSettings(2, 2, 2, 1, 2, defaults.stepTimeout(), defaults.workerHeap(),
-        defaults.memberHeap(), 0);
+    ClusterSettings settings = ClusterSettings.local(2, 2, 1);
     long seed = Long.getLong("vitfleet.chaos.seed", System.nanoTime());
     Random random = new Random(seed);
     System.out.println("shard-kill chaos: " + KILLS + " kills, seed " + seed + ", in " + dir);

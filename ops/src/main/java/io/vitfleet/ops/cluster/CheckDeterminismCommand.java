@@ -97,12 +97,9 @@ public final class CheckDeterminismCommand implements Callable<Integer> {
   public static JobConfig job(Map<String, String> overrides, long steps) {
     Config base = ConfigFactory.parseResources("io/vitfleet/ops/check-determinism.conf",
         ConfigParseOptions.defaults().setAllowMissing(false));
-    Config c = ConfigFactory.parseString(JobConfig.ROOT + ".steps = " + steps);
-    for (Map.Entry<String, String> e : overrides.entrySet()) {
-      String key = e.getKey().startsWith(JobConfig.ROOT + ".") ? e.getKey() : JobConfig.ROOT + "." + e.getKey();
-      c = ConfigFactory.parseString(key + " = " + e.getValue()).withFallback(c);
-    }
-    return JobConfig.fromConfig(c.withFallback(base).withFallback(ConfigFactory.defaultReference()).resolve());
+    Map<String, String> settings = new LinkedHashMap<>(overrides);
+    settings.putIfAbsent("steps", Long.toString(steps));
+    return JobConfig.loadOver(base, settings);
   }
 
   /** Runs the four ways under {@code base} and compares the hashes. */
@@ -122,16 +119,10 @@ public final class CheckDeterminismCommand implements Callable<Integer> {
     return new Outcome(hashes, identical, job.steps(), killRun);
   }
 
-  private static ClusterSettings settings(int stages, int replicas) {
-    ClusterSettings d = ClusterSettings.from(ConfigFactory.defaultReference());
-    return new ClusterSettings(d.shards(), 2, stages, replicas, 2, d.stepTimeout(), d.workerHeap(), d.memberHeap(),
-        0);
-  }
-
   private static String cluster(JobConfig job, Path dir, int stages, int replicas, Duration timeout,
                                 PrintStream out) {
     out.println("(" + (stages == 2 ? "b" : "c") + ") up with P=" + stages + ", D=" + replicas + " in " + dir);
-    try (ClusterRun run = ClusterRun.start(job, settings(stages, replicas), dir, e -> { })) {
+    try (ClusterRun run = ClusterRun.start(job, ClusterSettings.local(2, stages, replicas), dir, e -> { })) {
       ClusterStatus s = run.awaitDone(timeout);
       requirePlan(s, stages, replicas, dir);
       return run.stopAndHash();
@@ -153,7 +144,7 @@ public final class CheckDeterminismCommand implements Callable<Integer> {
                                     Map<String, Object> report) {
     Random random = new Random(seed);
     out.println("(d) up with P=2, D=1; worker-2 killed at a random instant, worker-3 joining, in " + dir);
-    try (ClusterRun run = ClusterRun.start(job, settings(2, 1), dir, e -> { })) {
+    try (ClusterRun run = ClusterRun.start(job, ClusterSettings.local(2, 2, 1), dir, e -> { })) {
       ClusterLauncher l = run.launcher();
       l.awaitStatus(s -> ClusterStatus.RUNNING.equals(s.state()) || s.isFinished(), timeout);
       long delayMs = random.nextInt(400);

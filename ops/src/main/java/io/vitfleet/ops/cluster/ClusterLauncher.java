@@ -489,6 +489,12 @@ public final class ClusterLauncher implements AutoCloseable {
    */
   public ClusterStatus awaitStatus(Predicate<ClusterStatus> until, Duration timeout)
       throws InterruptedException, TimeoutException {
+    return awaitStatus(until, timeout, STATUS_POLL);
+  }
+
+  /** {@link #awaitStatus(Predicate, Duration)}, reading the status every {@code poll} (finer for timing). */
+  public ClusterStatus awaitStatus(Predicate<ClusterStatus> until, Duration timeout, Duration poll)
+      throws InterruptedException, TimeoutException {
     long deadline = System.nanoTime() + timeout.toNanos();
     Optional<ClusterStatus> last = Optional.empty();
     while (true) {
@@ -504,7 +510,7 @@ public final class ClusterLauncher implements AutoCloseable {
             + last.map(s -> s.state() + " at step " + s.step() + "/" + s.totalSteps()
             + (s.message().isEmpty() ? "" : " (" + s.message() + ")")).orElse("none written"));
       }
-      Thread.sleep(STATUS_POLL.toMillis());
+      Thread.sleep(poll.toMillis());
     }
   }
 

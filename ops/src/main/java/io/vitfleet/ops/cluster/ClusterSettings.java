@@ -37,6 +37,16 @@ public record ClusterSettings(int shards, int workers, int stages, int replicas,
     }
   }
 
+  /**
+   * The default cluster with {@code workers} workers (all waited for), the plan asked as P={@code stages},
+   * D={@code replicas}, and any free port: what the checks, benchmarks and chaos tests run.
+   */
+  public static ClusterSettings local(int workers, int stages, int replicas) {
+    ClusterSettings d = from(ConfigFactory.defaultReference());
+    return new ClusterSettings(d.shards(), workers, stages, replicas, workers, d.stepTimeout(), d.workerHeap(),
+        d.memberHeap(), 0);
+  }
+
   /** Reads {@code <run dir>/cluster.conf} over the defaults. */
   public static ClusterSettings read(Path runDir) {
     Path f = runDir.resolve(FILE);

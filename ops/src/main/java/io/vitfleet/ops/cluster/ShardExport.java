@@ -8,11 +8,8 @@ import io.vitfleet.paramstore.shard.ShardSettings;
 import io.vitfleet.paramstore.store.ShardStore;
 import io.vitfleet.paramstore.store.ShardStoreException;
 import io.vitfleet.protocol.ParameterManifest;
-import io.vitfleet.protocol.ParameterSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Reads a stopped cluster's committed parameters back from its shard stores into one flat buffer in manifest order:
@@ -38,15 +35,6 @@ public final class ShardExport {
     return ShardSettings.ownedBy(ChunkSharding.assign(manifest, shards), shard);
   }
 
-  /** The manifest of shard {@code shard}'s tensors, in model-manifest order (what its store holds). */
-  public static ParameterManifest shardManifest(ParameterManifest manifest, int[] owned) {
-    List<ParameterSpec> specs = new ArrayList<>(owned.length);
-    for (int t : owned) {
-      specs.add(manifest.get(t));
-    }
-    return new ParameterManifest(specs);
-  }
-
   /** The committed parameters of every shard of the run, which must all be at the same step. */
   public static Committed read(Path runDir, JobConfig job, int shards) {
     ParameterManifest manifest = ViTParameters.manifest(job.model());
@@ -58,7 +46,7 @@ public final class ShardExport {
         throw new UserError("shard store " + file + " does not exist: is " + runDir + " a cluster run directory?");
       }
       int[] owned = owned(manifest, shards, s);
-      try (ShardStore store = ShardStore.open(file, job.fingerprint(), shardManifest(manifest, owned))) {
+      try (ShardStore store = ShardStore.open(file, job.fingerprint(), ShardSettings.shardManifest(manifest, owned))) {
         if (s > 0 && store.committedStep() != step) {
           throw new UserError("shard-" + s + " is at step " + store.committedStep() + " but shard-0 at " + step
               + ": the run stopped mid-commit; start it again with `vitfleet up --dir " + runDir + "` to finish");

@@ -32,17 +32,15 @@ public record JobConfig(Config raw, ViTConfig model, long seed, String dataset, 
     return fromConfig(userSettings(jobFile, overrides).withFallback(ConfigFactory.defaultReference()).resolve());
   }
 
+  /** The job {@code base} (e.g. a bundled job resource) with {@code key=value} overrides on top. */
+  public static JobConfig loadOver(Config base, Map<String, String> overrides) {
+    return fromConfig(overrides(overrides).withFallback(base).withFallback(ConfigFactory.defaultReference())
+        .resolve());
+  }
+
   /** The {@code key=value} overrides on top of the job file (if any), keys relative to {@link #ROOT}. */
   private static Config userSettings(Path jobFile, Map<String, String> overrides) {
-    Config c = ConfigFactory.empty();
-    for (Map.Entry<String, String> e : overrides.entrySet()) {
-      String key = e.getKey().startsWith(ROOT + ".") ? e.getKey() : ROOT + "." + e.getKey();
-      try {
-        c = c.withFallback(ConfigFactory.parseString(key + " = " + e.getValue()));
-      } catch (ConfigException ex) {
-        throw new UserError("cannot parse setting " + e.getKey() + "=" + e.getValue() + ": " + ex.getMessage());
-      }
-    }
+    Config c = overrides(overrides);
     if (jobFile != null) {
       if (!Files.isRegularFile(jobFile)) {
         throw new UserError("job file not found: " + jobFile + "; pass an existing HOCON file to --config");
@@ -51,6 +49,20 @@ public record JobConfig(Config raw, ViTConfig model, long seed, String dataset, 
         c = c.withFallback(ConfigFactory.parseFile(jobFile.toFile()));
       } catch (ConfigException ex) {
         throw new UserError("cannot parse job file " + jobFile + ": " + ex.getMessage());
+      }
+    }
+    return c;
+  }
+
+  /** {@code key=value} settings as a config, keys relative to {@link #ROOT}. */
+  private static Config overrides(Map<String, String> overrides) {
+    Config c = ConfigFactory.empty();
+    for (Map.Entry<String, String> e : overrides.entrySet()) {
+      String key = e.getKey().startsWith(ROOT + ".") ? e.getKey() : ROOT + "." + e.getKey();
+      try {
+        c = c.withFallback(ConfigFactory.parseString(key + " = " + e.getValue()));
+      } catch (ConfigException ex) {
+        throw new UserError("cannot parse setting " + e.getKey() + "=" + e.getValue() + ": " + ex.getMessage());
       }
     }
     return c;

@@ -62,8 +62,13 @@ public record ShardSettings(int shard, String memberId, long jobId, ParameterMan
 
   /** The manifest of the tensors this shard owns, in model-manifest order: what its store and optimizer hold. */
   public ParameterManifest shardManifest() {
-    List<ParameterSpec> specs = new ArrayList<>(ownedTensors.length);
-    for (int t : ownedTensors) {
+    return shardManifest(modelManifest, ownedTensors);
+  }
+
+  /** The tensors {@code owned} of {@code modelManifest}, in model-manifest order: a shard store's manifest. */
+  public static ParameterManifest shardManifest(ParameterManifest modelManifest, int[] owned) {
+    List<ParameterSpec> specs = new ArrayList<>(owned.length);
+    for (int t : owned) {
       specs.add(modelManifest.get(t));
     }
     return new ParameterManifest(specs);
