@@ -1,7 +1,15 @@
 package io.vitfleet.model;
 
 import io.vitfleet.protocol.ParameterManifest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.Result;
@@ -13,6 +21,10 @@ import org.tensorflow.ndarray.buffer.FloatDataBuffer;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.DeviceStepStats;
+import org.tensorflow.proto.NodeExecStats;
+import org.tensorflow.proto.RunMetadata;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.types.TFloat32;
@@ -74,6 +86,16 @@ public final class StageGraph implements AutoCloseable {
   private final Output<TInt32> correct;
   private final Output<?> paramGrad;
   private final Output<?> inputGrad;
+  /**
+   * Non-last training stage: the forward tensors that depend on the input and that the gradient ops consume, in graph
+   * order, excluding the input placeholder itself — what {@link #forwardStashed} keeps so that {@link #backward} need
+   * not recompute the forward.
+   */
+  private final List<Output<?>> stashed;
+  /** Whether the gradient ops read the input placeholder itself (then {@link #backward} feeds it again). */
+  private final boolean backwardReadsInput;
+  /** Names of the forward ops downstream of the input (training graphs), which a stashed backward must not run. */
+  private final Set<String> inputDependentOps;
 
   /** Receives the fetched weight gradient a chunk at a time before it is added into the caller's accumulator. */
   private final float[] chunk = new float[GRADIENT_CHUNK];
@@ -147,6 +169,7 @@ public final class StageGraph implements AutoCloseable {
       }
       Output<?> pg = null;
       Output<?> ig = null;
+      Set<String> dependent = Set.of();
       if (mode == Mode.TRAINING) {
         Output<?>[] wrt = isFirst() ? new Output<?>[] {params.asOutput()}
             : new Output<?>[] {params.asOutput(), in.asOutput()};
@@ -155,9 +178,22 @@ public final class StageGraph implements AutoCloseable {
           outGrad = tf.withName("output_grad").placeholder(type, Placeholder.shape(Shape.of(b, c.tokens(), c.width())));
           dy = new Output<?>[] {outGrad.asOutput()};
         }
+        Set<String> forwardOps = opNames(graph);
         Output<?>[] grads = graph.addGradients("gradients", new Output<?>[] {out.asOutput()}, wrt, dy);
         pg = grads[0];
         ig = isFirst() ? null : grads[1];
+        if (!isLast()) {
+          dependent = inputDependent(forwardOps, (GraphOperation) in.op());
+          Map<String, Output<?>> consumed = forwardTensorsOfBackward(graph, forwardOps, dependent);
+          backwardReadsInput = consumed.remove(in.op().name() + ":0") != null;
+          stashed = List.copyOf(consumed.values());
+        } else {
+          backwardReadsInput = false;
+          stashed = List.of();
+        }
+      } else {
+        backwardReadsInput = false;
+        stashed = List.of();
       }
       this.paramsIn = params;
       this.input = in;
@@ -170,6 +206,7 @@ public final class StageGraph implements AutoCloseable {
       this.correct = correctOp == null ? null : correctOp.asOutput();
       this.paramGrad = pg;
       this.inputGrad = ig;
+      this.inputDependentOps = Set.copyOf(dependent);
       this.session = new Session(graph, sessionConfig(threads));
       ok = true;
     } finally {
@@ -177,6 +214,62 @@ public final class StageGraph implements AutoCloseable {
         graph.close();
       }
     }
+  }
+
+  private static Set<String> opNames(Graph g) {
+    Set<String> names = new HashSet<>();
+    for (java.util.Iterator<GraphOperation> it = g.operations(); it.hasNext(); ) {
+      names.add(it.next().name());
+    }
+    return names;
+  }
+
+  /** The forward ops downstream of {@code input}, itself included. */
+  private static Set<String> inputDependent(Set<String> forwardOps, GraphOperation input) {
+    Set<String> dependent = new HashSet<>();
+    ArrayDeque<GraphOperation> todo = new ArrayDeque<>();
+    todo.add(input);
+    dependent.add(input.name());
+    while (!todo.isEmpty()) {
+      for (GraphOperation c : todo.poll().consumers()) {
+        if (forwardOps.contains(c.name()) && dependent.add(c.name())) {
+          todo.add(c);
+        }
+      }
+    }
+    return dependent;
+  }
+
+  /**
+   * The outputs of forward ops downstream of the input (the input placeholder included) that an op added by
+   * {@code addGradients} (any op not in {@code forwardOps}) reads, keyed {@code op:index}, in graph order. Feeding
+   * them to a backward run replaces every input-dependent forward op; only parameter slices and constants, which
+   * need no input, are recomputed. A gradient op with a control input on such a forward op would force that op to
+   * run again, so that is refused here rather than silently recomputing.
+   */
+  private static Map<String, Output<?>> forwardTensorsOfBackward(Graph g, Set<String> forwardOps,
+                                                                  Set<String> dependent) {
+    Map<String, Output<?>> consumed = new LinkedHashMap<>();
+    for (java.util.Iterator<GraphOperation> it = g.operations(); it.hasNext(); ) {
+      GraphOperation op = it.next();
+      if (forwardOps.contains(op.name())) {
+        continue;
+      }
+      for (GraphOperation c : op.controlInputs()) {
+        if (dependent.contains(c.name())) {
+          throw new IllegalStateException("gradient op " + op.name() + " has a control input on forward op "
+              + c.name() + "; a stashed backward would recompute it");
+        }
+      }
+      for (int i = 0; i < op.numInputs(); i++) {
+        Output<?> o = op.input(i);
+        String producer = o.op().name();
+        if (dependent.contains(producer)) {
+          consumed.putIfAbsent(producer + ":" + o.index(), o);
+        }
+      }
+    }
+    return consumed;
   }
 
   /**
@@ -297,6 +390,153 @@ public final class StageGraph implements AutoCloseable {
          Result res = session.runner().feed(paramsIn, p).feed(input, x).fetch(isLast() ? logits : output).run()) {
       int n = isLast() ? microbatch * config.classes() : activationSize(microbatch);
       return readFloats(res.get(0), new float[n]);
+    }
+  }
+
+  /**
+   * The forward half of a non-last stage's training step: the output activation of a microbatch, and a {@link Stash}
+   * of the forward tensors its {@link #backward} reads, so the backward does not recompute the forward (one forward
+   * instead of two per microbatch on every stage but the last). The stash holds native TensorFlow memory — about the
+   * stage's activations for one microbatch — until it is closed; {@link #backward} does not close it.
+   */
+  public synchronized Stash forwardStashed(float[] params, float[] in) {
+    requireTraining(TFloat32.class);
+    if (isLast()) {
+      throw new IllegalStateException(this + " is a last stage: use forwardBackward");
+    }
+    checkLength("parameters", params.length, paramCount);
+    checkLength("input", in.length, inputSize(microbatch));
+    TFloat32 x = floats(in, input.shape());
+    boolean ok = false;
+    try (TFloat32 p = floats(params, Shape.of(paramCount))) {
+      Session.Runner r = session.runner().feed(paramsIn, p).feed(input, x).fetch(output);
+      for (Output<?> o : stashed) {
+        r.fetch(o);
+      }
+      Result res = r.run();
+      try {
+        float[] act = readFloats(res.get(0), new float[activationSize(microbatch)]);
+        ok = true;
+        return new Stash(this, x, res, act);
+      } finally {
+        if (!ok) {
+          res.close();
+        }
+      }
+    } finally {
+      if (!ok) {
+        x.close();
+      }
+    }
+  }
+
+  /**
+   * The backward half: weight gradients of the stashed microbatch added into {@code gradAccumulator} (index order)
+   * and the input gradient (non-first stages), from the gradient wrt the output activation. Bitwise what
+   * {@link #forwardBackward} yields for the same params, input and output gradient.
+   */
+  public synchronized StageResult backward(Stash stash, float[] params, float[] outGrad, float[] gradAccumulator) {
+    requireTraining(TFloat32.class);
+    if (stash.graph != this || stash.closed) {
+      throw new IllegalArgumentException("the stash is " + (stash.closed ? "closed" : "of another stage graph"));
+    }
+    checkLength("parameters", params.length, paramCount);
+    checkLength("gradient accumulator", gradAccumulator.length, paramCount);
+    try (TFloat32 p = floats(params, Shape.of(paramCount));
+         TFloat32 dy = floats(checked("output gradient", outGrad, activationSize(microbatch)), outputGrad.shape())) {
+      Session.Runner r = session.runner().feed(paramsIn, p).feed(outputGrad, dy);
+      if (backwardReadsInput) {
+        r.feed(input, stash.input);
+      }
+      for (int i = 0; i < stashed.size(); i++) {
+        r.feed(stashed.get(i), stash.forward.get(i + 1));
+      }
+      r.fetch(paramGrad);
+      if (!isFirst()) {
+        r.fetch(inputGrad);
+      }
+      try (Result res = r.run()) {
+        addInto(res.get(0), gradAccumulator);
+        float[] dx = isFirst() ? null : readFloats(res.get(1), new float[inputSize(microbatch)]);
+        return new StageResult(Double.NaN, null, dx, -1);
+      }
+    }
+  }
+
+  /** Names of the forward ops that depend on the stage's input (training graphs; the input placeholder included). */
+  Set<String> inputDependentOps() {
+    return inputDependentOps;
+  }
+
+  /**
+   * {@link #backward} traced: the names of the graph nodes TensorFlow ran (from the run's step statistics), for tests
+   * that check a stashed backward recomputes no forward op. The gradient is discarded.
+   */
+  synchronized Set<String> opsRunByBackward(Stash stash, float[] params, float[] outGrad) {
+    Set<String> ran = new HashSet<>();
+    try (TFloat32 p = floats(params, Shape.of(paramCount));
+         TFloat32 dy = floats(outGrad, outputGrad.shape())) {
+      Session.Runner r = session.runner().feed(paramsIn, p).feed(outputGrad, dy)
+          .setOptions(RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build());
+      if (backwardReadsInput) {
+        r.feed(input, stash.input);
+      }
+      for (int i = 0; i < stashed.size(); i++) {
+        r.feed(stashed.get(i), stash.forward.get(i + 1));
+      }
+      r.fetch(paramGrad);
+      if (!isFirst()) {
+        r.fetch(inputGrad);
+      }
+      try (Result res = r.runAndFetchMetadata()) {
+        RunMetadata meta = res.getMetadata().orElseThrow(() -> new IllegalStateException("no run metadata"));
+        for (DeviceStepStats d : meta.getStepStats().getDevStatsList()) {
+          for (NodeExecStats n : d.getNodeStatsList()) {
+            ran.add(n.getNodeName());
+          }
+        }
+      }
+    }
+    return ran;
+  }
+
+  /** Forward tensors a non-last training stage keeps per microbatch between its forward and its backward. */
+  public int stashedTensorCount() {
+    return stashed.size() + (backwardReadsInput ? 1 : 0);
+  }
+
+  /**
+   * What {@link #forwardStashed} computed for one microbatch: its output activation and the forward tensors its
+   * backward reads (native memory, released by {@link #close}).
+   */
+  public static final class Stash implements AutoCloseable {
+    private final StageGraph graph;
+    private final TFloat32 input;
+    private final Result forward;
+    private final float[] output;
+    private boolean closed;
+
+    private Stash(StageGraph graph, TFloat32 input, Result forward, float[] output) {
+      this.graph = graph;
+      this.input = input;
+      this.forward = forward;
+      this.output = output;
+    }
+
+    /** The output activation {@code [b, tokens, width]}, flat. */
+    public float[] output() {
+      return output;
+    }
+
+    @Override
+    public void close() {
+      synchronized (graph) {
+        if (!closed) {
+          closed = true;
+          forward.close();
+          input.close();
+        }
+      }
     }
   }
 

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vitfleet.protocol.ParameterManifest;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -86,6 +88,67 @@ class StageGraphTest {
           g.close();
         }
       }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(HeadType.class)
+  void aStashedBackwardEqualsForwardBackwardBitForBitAndRunsNoInputDependentForwardOp(HeadType head) {
+    ViTConfig c = small(head);
+    Batch b = Batch.random(c, 7);
+    ParameterManifest full = ViTParameters.manifest(c);
+    float[] fullParams = params(c, full, 8);
+    SplittableRandom rnd = new SplittableRandom(9);
+    int[][] ranges = {{0, 1}, {1, 2}};
+    float[] in = b.images;
+    for (int[] range : ranges) {
+      try (StageGraph g = StageGraph.training(c, range[0], range[1], BATCH, THREADS)) {
+        float[] p = slice(fullParams, full, g.manifest());
+        float[] dy = new float[g.activationSize(BATCH)];
+        for (int i = 0; i < dy.length; i++) {
+          dy[i] = (float) rnd.nextGaussian();
+        }
+        float[] recomputed = new float[p.length];
+        StageResult reference = g.forwardBackward(p, in, null, dy, BATCH, recomputed);
+        float[] stashedGrad = new float[p.length];
+        StageResult viaStash;
+        try (StageGraph.Stash stash = g.forwardStashed(p, in)) {
+          assertArrayEquals(reference.output(), stash.output(), "stashed forward's activation, " + g);
+          viaStash = g.backward(stash, p, dy, stashedGrad);
+          Set<String> ran = g.opsRunByBackward(stash, p, dy);
+          Set<String> recomputedOps = new TreeSet<>(ran);
+          recomputedOps.retainAll(g.inputDependentOps());
+          assertTrue(recomputedOps.isEmpty(), g + ": the stashed backward ran forward ops " + recomputedOps);
+          assertTrue(ran.stream().anyMatch(n -> n.startsWith("gradients")), "the trace lists the gradient ops");
+        }
+        assertTrue(g.stashedTensorCount() > 0);
+        assertBitIdentical(recomputed, stashedGrad, "weight gradient of " + g);
+        if (g.isFirst()) {
+          assertNull(viaStash.inputGrad());
+        } else {
+          assertBitIdentical(reference.inputGrad(), viaStash.inputGrad(), "input gradient of " + g);
+        }
+        in = reference.output();
+      }
+    }
+  }
+
+  @Test
+  void aClosedStashIsRefusedAndTheLastStageHasNone() {
+    ViTConfig c = small(HeadType.MAP);
+    Batch b = Batch.random(c, 1);
+    ParameterManifest full = ViTParameters.manifest(c);
+    float[] fullParams = params(c, full, 2);
+    try (StageGraph first = StageGraph.training(c, 0, 1, BATCH, THREADS);
+         StageGraph last = StageGraph.training(c, 1, c.depth(), BATCH, THREADS)) {
+      float[] p = slice(fullParams, full, first.manifest());
+      StageGraph.Stash stash = first.forwardStashed(p, b.images);
+      stash.close();
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> first.backward(stash, p, new float[first.activationSize(BATCH)], new float[p.length]));
+      assertTrue(e.getMessage().contains("closed"), e.getMessage());
+      assertThrows(IllegalStateException.class,
+          () -> last.forwardStashed(slice(fullParams, full, last.manifest()), new float[last.inputSize(BATCH)]));
     }
   }
 

@@ -22,9 +22,10 @@ import java.util.Map;
 /**
  * Runs one worker's part of a step: stage s of replica r under one installed plan (docs/cluster.md, "Units of work").
  * It waits for the stage's parameters of the step, runs the {@link PipelineSchedule} over the replica's microbatches
- * — forwards send activations downstream, backwards recompute the forward from the stored input and send the input
- * gradient upstream — and accumulates the weight gradients of each group, in microbatch order, into a zeroed buffer
- * whose tensors go to their shards when the group's last microbatch is done. That is the one-process trainer's
+ * — forwards send activations downstream and keep the forward tensors their backward needs
+ * ({@link StageGraph#forwardStashed}), backwards send the input gradient upstream without recomputing the forward —
+ * and accumulates the weight gradients of each group, in microbatch order, into a zeroed buffer whose tensors go to
+ * their shards when the group's last microbatch is done. That is the one-process trainer's
  * arithmetic step for step, so the group sums are the same bits whatever the plan.
  *
  * <p>Built once per installed plan (checking that the plan and the stage graph agree); {@link #runStep} is called on
@@ -194,35 +195,45 @@ public final class StageExecutor {
     inputWaitNanos = 0;
     loadParameters(step, inbox);
     long parametersIn = System.nanoTime();
-    Map<Integer, float[]> stored = new HashMap<>();
+    Map<Integer, StageGraph.Stash> stored = new HashMap<>();
     double lossSum = 0;
-    for (PipelineSchedule.Op op : schedule) {
-      int k = op.microbatch();
-      switch (op.kind()) {
-        case FORWARD -> {
-          float[] in = input(step, k, inbox);
-          float[] out = graph.forward(params, in);
-          send(outbox, downstream, FrameKind.ACTIVATION, step, k, 0, activationShape(), out, 0, out.length);
-          stored.put(k, in);
+    try {
+      for (PipelineSchedule.Op op : schedule) {
+        int k = op.microbatch();
+        switch (op.kind()) {
+          case FORWARD -> {
+            float[] in = input(step, k, inbox);
+            StageGraph.Stash stash = graph.forwardStashed(params, in);
+            stored.put(k, stash);
+            float[] out = stash.output();
+            send(outbox, downstream, FrameKind.ACTIVATION, step, k, 0, activationShape(), out, 0, out.length);
+          }
+          case BACKWARD -> {
+            float[] dy = floats(take(inbox, FrameKind.ACTIVATION_GRAD, step, k, 0, downstreamId),
+                graph.activationSize(microbatchSize));
+            startGroupIfFirst(k);
+            StageResult r;
+            try (StageGraph.Stash stash = stored.remove(k)) {
+              r = graph.backward(stash, params, dy, accumulator);
+            }
+            sendInputGrad(outbox, step, k, r);
+            sendGroupIfLast(outbox, step, k);
+          }
+          case FORWARD_BACKWARD -> {
+            float[] in = input(step, k, inbox);
+            int[] labels = labels(take(inbox, FrameKind.LABELS, step, k, 0, "the feeder"));
+            startGroupIfFirst(k);
+            StageResult r = graph.forwardBackward(params, in, labels, null, scale, accumulator);
+            lossSum += r.loss();
+            sendInputGrad(outbox, step, k, r);
+            sendGroupIfLast(outbox, step, k);
+          }
         }
-        case BACKWARD -> {
-          float[] in = stored.remove(k);
-          float[] dy = floats(take(inbox, FrameKind.ACTIVATION_GRAD, step, k, 0, downstreamId),
-              graph.activationSize(microbatchSize));
-          startGroupIfFirst(k);
-          StageResult r = graph.forwardBackward(params, in, null, dy, scale, accumulator);
-          sendInputGrad(outbox, step, k, r);
-          sendGroupIfLast(outbox, step, k);
-        }
-        case FORWARD_BACKWARD -> {
-          float[] in = input(step, k, inbox);
-          int[] labels = labels(take(inbox, FrameKind.LABELS, step, k, 0, "the feeder"));
-          startGroupIfFirst(k);
-          StageResult r = graph.forwardBackward(params, in, labels, null, scale, accumulator);
-          lossSum += r.loss();
-          sendInputGrad(outbox, step, k, r);
-          sendGroupIfLast(outbox, step, k);
-        }
+      }
+    } finally {
+      // An aborted step leaves forwards whose backward never came: release their native tensors.
+      for (StageGraph.Stash stash : stored.values()) {
+        stash.close();
       }
     }
     return new StepOutcome(step, lossSum, microbatches.size(), (System.nanoTime() - started) / 1e9,
