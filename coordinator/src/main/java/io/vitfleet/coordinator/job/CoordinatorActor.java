@@ -82,7 +82,8 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
   private final long jobId;
 
   private final Map<String, Member> members = new TreeMap<>();
-  private final Map<String, Long> drops = new TreeMap<>();
+  /** Each member's latest data-plane metrics (drops, transports), kept after it leaves: its drops still count. */
+  private final Map<String, DataPlaneMetrics> dataPlanes = new TreeMap<>();
   /** Member references the Receptionist has listed: a listed one that disappears has left. */
   private final Set<ActorRef<ControlMessage>> listed = new HashSet<>();
   private Phase phase = Phase.WAITING;
@@ -174,8 +175,9 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
         h.ref().path().address());
     members.put(m.id(), m);
     getContext().watchWith(h.ref(), new MemberGone(m.id(), h.ref()));
-    getContext().getLog().info("{} joined ({}, data at {} stream {})", m.id(), m.role(), m.endpoint().channel(),
-        m.endpoint().streamId());
+    getContext().getLog().info("{} joined ({} on host {}, data at {}{} stream {})", m.id(), m.role(),
+        m.endpoint().host(), m.endpoint().channel(),
+        m.endpoint().acceptsOtherHosts() ? " and " + m.endpoint().udpChannel() : "", m.endpoint().streamId());
     switch (phase) {
       case WAITING -> tryStart();
       case INSTALLING, RUNNING -> {
@@ -253,7 +255,11 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
 
   private Behavior<Object> onMetrics(DataPlaneMetrics d) {
     if (d.jobId() == jobId) {
-      drops.put(d.memberId(), d.dropped());
+      dataPlanes.put(d.memberId(), d);
+      // While steps run, each step writes the status; otherwise (waiting, done, failed) the metrics would not show.
+      if (phase != Phase.RUNNING && phase != Phase.COMMITTING) {
+        writeStatus();
+      }
     }
     return this;
   }
@@ -616,7 +622,11 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
     for (Member m : members.values()) {
       list.add(new JobStatus.MemberView(m.id(), m.role()));
     }
-    long dropped = drops.values().stream().mapToLong(Long::longValue).sum();
+    long dropped = dataPlanes.values().stream().mapToLong(DataPlaneMetrics::dropped).sum();
+    Map<String, JobStatus.DataPlaneView> planes = new TreeMap<>();
+    for (DataPlaneMetrics d : dataPlanes.values()) {
+      planes.put(d.memberId(), new JobStatus.DataPlaneView(d.host(), d.framesReceived(), d.links(), d.dropped()));
+    }
     String state = switch (phase) {
       case WAITING -> "waiting";
       case INSTALLING -> "installing";
@@ -626,7 +636,7 @@ public final class CoordinatorActor extends AbstractBehavior<Object> {
     };
     try {
       new JobStatus(Long.toHexString(jobId), state, message, Math.max(committed, 0), settings.totalSteps(), loss,
-          imagesPerSecond, view, list, new TreeMap<>(workerSeconds), abortedSteps, dropped, null)
+          imagesPerSecond, view, list, new TreeMap<>(workerSeconds), abortedSteps, dropped, planes, null)
           .write(settings.statusFile());
     } catch (RuntimeException e) {
       getContext().getLog().warn("status not written: {}", e.getMessage());

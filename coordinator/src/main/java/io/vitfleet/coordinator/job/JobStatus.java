@@ -18,10 +18,12 @@ import java.util.Map;
  *
  * @param state waiting, installing, running, done or failed
  * @param plan null before the first plan
+ * @param dataPlanes each member's data plane as it last reported it, by member id
  */
 public record JobStatus(String jobId, String state, String message, long step, long totalSteps, double loss,
                         double imagesPerSecond, PlanView plan, List<MemberView> members,
-                        Map<String, Double> workerStepSeconds, long abortedSteps, long drops, String updated) {
+                        Map<String, Double> workerStepSeconds, long abortedSteps, long drops,
+                        Map<String, DataPlaneView> dataPlanes, String updated) {
 
   /** The plan in brief: version, P, D, block range per stage, worker -> [replica, stage]. */
   public record PlanView(int version, int stages, int replicas, List<int[]> layers, Map<String, int[]> workers) {
@@ -29,6 +31,14 @@ public record JobStatus(String jobId, String state, String message, long step, l
 
   /** A member of the job. */
   public record MemberView(String id, String role) {
+  }
+
+  /**
+   * One member's data plane: its host identity, frames received by transport ({@code ipc}, {@code udp}), the
+   * transport of each link it sends on (peer id -> {@code ipc} or {@code udp}) and the frames it dropped.
+   */
+  public record DataPlaneView(String host, Map<String, Long> framesReceived, Map<String, String> links,
+                              long drops) {
   }
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -58,6 +68,16 @@ public record JobStatus(String jobId, String state, String message, long step, l
     m.put("worker_step_seconds", workerStepSeconds);
     m.put("aborted_steps", abortedSteps);
     m.put("drops", drops);
+    Map<String, Object> planes = new LinkedHashMap<>();
+    dataPlanes.forEach((id, d) -> {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("host", d.host());
+      v.put("frames_received", d.framesReceived());
+      v.put("links", d.links());
+      v.put("drops", d.drops());
+      planes.put(id, v);
+    });
+    m.put("data_plane", planes);
     m.put("updated", updated == null ? Instant.now().toString() : updated);
     try {
       Path dir = file.toAbsolutePath().getParent();

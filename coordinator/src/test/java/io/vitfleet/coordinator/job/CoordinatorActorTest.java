@@ -15,6 +15,7 @@ import io.vitfleet.protocol.control.Begin;
 import io.vitfleet.protocol.control.Commit;
 import io.vitfleet.protocol.control.Committed;
 import io.vitfleet.protocol.control.ControlMessage;
+import io.vitfleet.protocol.control.DataPlaneMetrics;
 import io.vitfleet.protocol.control.Endpoint;
 import io.vitfleet.protocol.control.GlobalNorm;
 import io.vitfleet.protocol.control.Hello;
@@ -222,5 +223,29 @@ class CoordinatorActorTest {
     c.tell(new Committed(JOB, 4, 0, 1));
     Install install = installEverywhere();
     assertEquals(4, install.step(), "training continues from the step committed on every shard");
+  }
+
+  @Test
+  void theStatusShowsEachMembersHostFramesByTransportAndLinksAsItsMetricsReportThem() {
+    ActorRef<ControlMessage> c = coordinator(5);
+    c.tell(new DataPlaneMetrics(JOB, "worker-2", 2, "{stale_plan=2}", "vm/sim-1", Map.of("ipc", 5L, "udp", 120L),
+        Map.of("shard-1", "ipc", "worker-1", "udp")));
+    c.tell(new DataPlaneMetrics(JOB + 1, "worker-9", 7, "{}", "elsewhere", Map.of(), Map.of()));
+    // No step runs yet: the coordinator writes the metrics at once rather than with the next step.
+    KIT.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+      JsonNode status;
+      try {
+        status = new ObjectMapper().readTree(Files.readString(dir.resolve("status.json")));
+      } catch (java.io.IOException e) {
+        throw new AssertionError(e);
+      }
+      JsonNode w2 = status.path("data_plane").path("worker-2");
+      assertEquals("vm/sim-1", w2.path("host").asText());
+      assertEquals(120, w2.path("frames_received").path("udp").asLong());
+      assertEquals("udp", w2.path("links").path("worker-1").asText());
+      assertEquals(2, status.get("drops").asLong(), "metrics of another job are ignored");
+      assertTrue(status.path("data_plane").path("worker-9").isMissingNode());
+      return null;
+    });
   }
 }

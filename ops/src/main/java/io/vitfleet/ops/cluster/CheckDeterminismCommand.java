@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Predicate;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -106,10 +107,7 @@ public final class CheckDeterminismCommand implements Callable<Integer> {
   public static Outcome run(JobConfig job, Path base, long killSeed, Duration timeout, PrintStream out) {
     Map<String, String> hashes = new LinkedHashMap<>();
     out.println("(a) train in one process, " + job.steps() + " steps");
-    try (LocalTrainer t = new LocalTrainer(job, null,
-        new ProgressReporter(out, false, 0, job.steps()))) {
-      hashes.put("train", t.run(job.steps()).paramsHash());
-    }
+    hashes.put("train", trainHash(job, out));
     hashes.put("up P=2 D=1", cluster(job, base.resolve("p2d1"), 2, 1, timeout, out));
     hashes.put("up P=1 D=2", cluster(job, base.resolve("p1d2"), 1, 2, timeout, out));
     Map<String, Object> killRun = new LinkedHashMap<>();
@@ -117,6 +115,13 @@ public final class CheckDeterminismCommand implements Callable<Integer> {
         killRun));
     boolean identical = new LinkedHashSet<>(hashes.values()).size() == 1;
     return new Outcome(hashes, identical, job.steps(), killRun);
+  }
+
+  /** The reference every cluster run must match: the hash of {@code train}'s final parameters, in this process. */
+  public static String trainHash(JobConfig job, PrintStream out) {
+    try (LocalTrainer t = new LocalTrainer(job, null, new ProgressReporter(out, false, 0, job.steps()))) {
+      return t.run(job.steps()).paramsHash();
+    }
   }
 
   private static String cluster(JobConfig job, Path dir, int stages, int replicas, Duration timeout,
@@ -129,7 +134,8 @@ public final class CheckDeterminismCommand implements Callable<Integer> {
     }
   }
 
-  private static void requirePlan(ClusterStatus s, int stages, int replicas, Path dir) {
+  /** Fails naming the run when its plan is not P={@code stages}, D={@code replicas} as the check asked. */
+  static void requirePlan(ClusterStatus s, int stages, int replicas, Path dir) {
     if (s.plan() == null || s.plan().stages() != stages || s.plan().replicas() != replicas) {
       throw new UserError("the run in " + dir + " did not use P=" + stages + ", D=" + replicas + " as asked: "
           + (s.plan() == null ? "no plan" : "P=" + s.plan().stages() + ", D=" + s.plan().replicas()));
@@ -137,8 +143,9 @@ public final class CheckDeterminismCommand implements Callable<Integer> {
   }
 
   /**
-   * (d): once the first step runs, waits a random fraction of a second, kills worker-2 with kill -9 and starts
-   * worker-3 at once. Records the plans it saw (by polling the status) and whether the newcomer was used.
+   * (d): once the first step runs, waits a random fraction of a second, kills worker-2 with kill -9, and starts
+   * worker-3 once the coordinator has re-planned without worker-2. Records the plans it saw (by polling the status)
+   * and whether the newcomer was used.
    */
   private static String killAndJoin(JobConfig job, Path dir, long seed, Duration timeout, PrintStream out,
                                     Map<String, Object> report) {
@@ -151,28 +158,16 @@ public final class CheckDeterminismCommand implements Callable<Integer> {
       Thread.sleep(delayMs);
       long killedAt = l.status().map(ClusterStatus::step).orElse(-1L);
       l.kill("worker-2");
-      String newcomer = l.addWorker();
       List<String> plans = new ArrayList<>();
       Set<String> planned = new LinkedHashSet<>();
       long deadline = System.nanoTime() + timeout.toNanos();
-      ClusterStatus last = null;
-      while (System.nanoTime() - deadline < 0) {
-        Optional<ClusterStatus> s = l.status();
-        if (s.isPresent()) {
-          last = s.get();
-          if (last.plan() != null) {
-            String p = "v" + last.plan().version() + " P=" + last.plan().stages() + " D=" + last.plan().replicas()
-                + " " + last.plan().workers().keySet();
-            if (plans.isEmpty() || !plans.get(plans.size() - 1).equals(p)) {
-              plans.add(p);
-            }
-            planned.addAll(last.plan().workers().keySet());
-          }
-          if (last.isFinished()) {
-            break;
-          }
-        }
-        Thread.sleep(20);
+      // The newcomer starts once the coordinator has re-planned on the survivor: started with the kill, it could
+      // join before worker-2 is missed, and the survivor would never be seen running alone.
+      ClusterStatus last = watch(l, plans, planned, deadline,
+          s -> s.isFinished() || (s.plan() != null && !s.plan().workers().containsKey("worker-2")));
+      String newcomer = l.addWorker();
+      if (last == null || !last.isFinished()) {
+        watch(l, plans, planned, deadline, ClusterStatus::isFinished);
       }
       ClusterStatus done = run.awaitDone(Duration.ofSeconds(1));
       report.put("kill_delay_ms", delayMs);
@@ -191,5 +186,33 @@ public final class CheckDeterminismCommand implements Callable<Integer> {
     } catch (java.util.concurrent.TimeoutException e) {
       throw new UserError("the kill run in " + dir + " never started: " + e.getMessage());
     }
+  }
+
+  /**
+   * Polls the status every 20 ms until {@code until} holds or the deadline passes, recording each new plan (version,
+   * P, D, workers) and every worker planned in; returns the last status read, or null if none was.
+   */
+  private static ClusterStatus watch(ClusterLauncher l, List<String> plans, Set<String> planned, long deadline,
+                                     Predicate<ClusterStatus> until) throws InterruptedException {
+    ClusterStatus last = null;
+    while (System.nanoTime() - deadline < 0) {
+      Optional<ClusterStatus> s = l.status();
+      if (s.isPresent()) {
+        last = s.get();
+        if (last.plan() != null) {
+          String p = "v" + last.plan().version() + " P=" + last.plan().stages() + " D=" + last.plan().replicas()
+              + " " + last.plan().workers().keySet();
+          if (plans.isEmpty() || !plans.get(plans.size() - 1).equals(p)) {
+            plans.add(p);
+          }
+          planned.addAll(last.plan().workers().keySet());
+        }
+        if (until.test(last)) {
+          return last;
+        }
+      }
+      Thread.sleep(20);
+    }
+    return last;
   }
 }

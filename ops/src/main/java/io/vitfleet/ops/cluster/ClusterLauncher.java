@@ -7,9 +7,11 @@ import io.vitfleet.protocol.link.EmbeddedMediaDriver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,11 +22,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,6 +42,12 @@ import java.util.stream.Stream;
  * Runs a whole vitfleet cluster on this machine (docs/cluster.md, "Processes and identities"): one Aeron media
  * driver inside this JVM, which every member uses as an Aeron client, and one JVM per member (coordinator first, as
  * the Pekko seed node, then the shards, the feeder and the workers), each running {@link #NODE_MAIN} with its role.
+ *
+ * <p>With simulated hosts ({@code vitfleet.cluster.simulated-hosts} K > 1) it gives each member one of K host
+ * identities, round-robin within each kind (shard-i on host i mod K, the feeder on host 0, worker-n on host
+ * (n - 1) mod K, so consecutive workers — which the planner puts on consecutive stages — are on different hosts),
+ * and, whenever UDP is on, a UDP port of its own: links between hosts then run over Aeron UDP on this machine. The
+ * one media driver serves every simulated host; UDP still goes through the kernel's sockets.
  *
  * <p>It supervises them the way the architecture's fault table asks: a shard or the feeder that dies is started again
  * with the same arguments (its state is on disk or a function of the committed step), a worker that dies is not (the
@@ -163,15 +173,18 @@ public final class ClusterLauncher implements AutoCloseable {
   private static final class Member {
     final String id;
     final Role role;
+    /** Its host identity (this machine's, or a simulated host's). */
+    final String host;
     final List<String> args;
     final Deque<Instant> restarts = new ArrayDeque<>();
     volatile Process process;
     /** Set by {@link ClusterLauncher#kill}: the process the launcher itself killed (fault injection). */
     volatile Process killedOnPurpose;
 
-    Member(String id, Role role, List<String> args) {
+    Member(String id, Role role, String host, List<String> args) {
       this.id = id;
       this.role = role;
+      this.host = host;
       this.args = List.copyOf(args);
     }
   }
@@ -193,6 +206,8 @@ public final class ClusterLauncher implements AutoCloseable {
   private EmbeddedMediaDriver driver;
   private int seedPort;
   private int lastWorker;
+  /** The UDP ports handed out so far, one per member with a data plane: the range's first ones, or any free ones. */
+  private final Set<Integer> udpPorts = new HashSet<>();
   private boolean started;
   private boolean stopping;
   private volatile String failure;
@@ -229,6 +244,52 @@ public final class ClusterLauncher implements AutoCloseable {
     }
   }
 
+  /**
+   * Fails with a {@link UserError} naming the port and the way out when the UDP ports of the members {@code up}
+   * starts (one each for the shards, the feeder and the workers, from the start of {@code vitfleet.cluster.udp.ports})
+   * are not all free on the UDP address, or the range has too few. Nothing to check when UDP is off; with any free
+   * ports, only that the address can be bound.
+   */
+  public static void requireFreeUdpPorts(ClusterSettings s) {
+    if (!s.usesUdp()) {
+      return;
+    }
+    ClusterSettings.Udp udp = s.udp();
+    int members = s.shards() + 1 + s.workers();
+    if (udp.portCount() < members) {
+      throw new UserError(ClusterSettings.ROOT + ".udp.ports " + udp.ports() + " has " + udp.portCount()
+          + " ports for " + members + " members with a data plane (shards, feeder, workers): give a wider range with "
+          + "--udp-ports");
+    }
+    int first = udp.anyPort() ? 0 : udp.firstPort();
+    int last = udp.anyPort() ? 0 : udp.firstPort() + members - 1;
+    for (int port = first; port <= last; port++) {
+      try (DatagramSocket d = new DatagramSocket(null)) {
+        d.setReuseAddress(false);
+        d.bind(new InetSocketAddress(udp.address(), port));
+      } catch (SocketException e) {
+        String reason = String.valueOf(e.getMessage());
+        throw new UserError(udpBindAdvice(udp.address() + ":" + port, reason,
+            reason.toLowerCase(Locale.ROOT).contains("in use"), udp));
+      }
+    }
+  }
+
+  /**
+   * The one-line error for a UDP address and port that cannot be bound: which, why, and what to do — free the port or
+   * pick other ports when it is in use, otherwise name an address of this host.
+   */
+  static String udpBindAdvice(String endpoint, String reason, boolean inUse, ClusterSettings.Udp udp) {
+    int colon = endpoint.lastIndexOf(':');
+    if (inUse) {
+      return "UDP port " + endpoint.substring(colon + 1) + " on " + endpoint.substring(0, colon) + " is in use "
+          + "(another vitfleet up, or another program): stop what holds it, or give the data plane other ports with "
+          + "--udp-ports FIRST-LAST (" + ClusterSettings.ROOT + ".udp.ports, now " + udp.ports() + ")";
+    }
+    return "cannot bind UDP " + endpoint + " (" + reason + "): set " + ClusterSettings.ROOT + ".udp.address to an "
+        + "address of this host";
+  }
+
   private static int freePort() {
     try (ServerSocket s = new ServerSocket()) {
       s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -249,19 +310,22 @@ public final class ClusterLauncher implements AutoCloseable {
     }
     started = true;
     requireFreePort(settings.port());
+    requireFreeUdpPorts(settings);
     seedPort = settings.port() == 0 ? freePort() : settings.port();
     run.writeClusterConf(settings.render());
     log("starting a cluster in " + run + ": " + settings.shards() + " shards, " + settings.workers() + " workers, port "
-        + seedPort + ", aeron " + run.aeronDir());
+        + seedPort + ", aeron " + run.aeronDir() + (settings.simulatedHosts() > 1 ? ", "
+        + settings.simulatedHosts() + " simulated hosts" : "") + (settings.usesUdp() ? ", UDP on "
+        + settings.udp().address() + " ports " + settings.udp().ports() + " (MTU " + settings.udp().mtu() + ")" : ""));
     try {
       driver = EmbeddedMediaDriver.launch(run.aeronDir(), EmbeddedMediaDriver.Settings.DEFAULTS,
           t -> log("media driver: " + t));
       Runtime.getRuntime().addShutdownHook(shutdownHook);
-      add(new Member("coordinator", Role.COORDINATOR, args(Role.COORDINATOR, "coordinator", seedPort, -1, -1)));
+      add(member("coordinator", Role.COORDINATOR, 0, seedPort, -1, -1));
       for (int i = 0; i < settings.shards(); i++) {
-        add(new Member("shard-" + i, Role.SHARD, args(Role.SHARD, "shard-" + i, 0, SHARD_STREAM + i, i)));
+        add(member("shard-" + i, Role.SHARD, i, 0, SHARD_STREAM + i, i));
       }
-      add(new Member("feeder", Role.FEEDER, args(Role.FEEDER, "feeder", 0, FEEDER_STREAM, -1)));
+      add(member("feeder", Role.FEEDER, 0, 0, FEEDER_STREAM, -1));
       for (int n = 0; n < settings.workers(); n++) {
         addWorkerLocked();
       }
@@ -271,7 +335,12 @@ public final class ClusterLauncher implements AutoCloseable {
     }
   }
 
-  private List<String> args(Role role, String id, int port, int stream, int shardIndex) {
+  /**
+   * Member {@code id} with its arguments. {@code nth} places it on simulated host {@code nth mod K}; a member with a
+   * data plane ({@code stream >= 0}) takes the next UDP port when UDP is on.
+   */
+  private Member member(String id, Role role, int nth, int port, int stream, int shardIndex) {
+    String host = settings.hostIdentity(nth % settings.simulatedHosts());
     List<String> a = new ArrayList<>(List.of("--role", role.flag(), "--id", id, "--run-dir", run.root().toString(),
         "--seed-port", Integer.toString(seedPort), "--port", Integer.toString(port), "--aeron-dir",
         run.aeronDir().toString()));
@@ -281,7 +350,34 @@ public final class ClusterLauncher implements AutoCloseable {
     if (shardIndex >= 0) {
       a.addAll(List.of("--shard-index", Integer.toString(shardIndex)));
     }
-    return a;
+    if (settings.simulatedHosts() > 1 && role != Role.COORDINATOR) {
+      a.addAll(List.of("--host", host));
+    }
+    if (settings.usesUdp() && stream >= 0) {
+      a.addAll(List.of("--udp-port", Integer.toString(nextUdpPort(id))));
+    }
+    return new Member(id, role, host, a);
+  }
+
+  /** The next port of the UDP range, or any free one; a member keeps its port across restarts (same arguments). */
+  private int nextUdpPort(String id) {
+    ClusterSettings.Udp udp = settings.udp();
+    while (udp.anyPort()) {
+      try (DatagramSocket d = new DatagramSocket(new InetSocketAddress(udp.address(), 0))) {
+        if (udpPorts.add(d.getLocalPort())) {
+          return d.getLocalPort();
+        }
+      } catch (SocketException e) {
+        throw new UserError(udpBindAdvice(udp.address() + ":0", String.valueOf(e.getMessage()), false, udp));
+      }
+    }
+    if (udpPorts.size() >= udp.portCount()) {
+      throw new UserError("no UDP port left for " + id + ": " + ClusterSettings.ROOT + ".udp.ports " + udp.ports()
+          + " has " + udp.portCount() + " and all are taken by earlier members; give a wider range with --udp-ports");
+    }
+    int port = udp.firstPort() + udpPorts.size();
+    udpPorts.add(port);
+    return port;
   }
 
   /** Starts one more worker (the next id, worker-{n+1}) and returns its id; the coordinator plans it in. */
@@ -295,7 +391,7 @@ public final class ClusterLauncher implements AutoCloseable {
   private String addWorkerLocked() {
     int n = ++lastWorker;
     String id = "worker-" + n;
-    add(new Member(id, Role.WORKER, args(Role.WORKER, id, 0, WORKER_STREAM + n, -1)));
+    add(member(id, Role.WORKER, n - 1, 0, WORKER_STREAM + n, -1));
     return id;
   }
 
@@ -438,6 +534,11 @@ public final class ClusterLauncher implements AutoCloseable {
     Process p = m.process;
     m.killedOnPurpose = p;
     p.destroyForcibly();
+  }
+
+  /** The host identity the member runs under: this machine's, or its simulated host's. */
+  public String host(String memberId) {
+    return member(memberId).host;
   }
 
   /** The pid of the member's current process (a new one after each restart). */

@@ -29,12 +29,13 @@ import java.util.Optional;
  * @param loss               the loss of the last committed step; NaN before the first
  * @param plan               the installed plan, or null before the first
  * @param workerStepSeconds  each worker's time for the last step, by worker id
+ * @param dataPlanes         each member's data plane as it last reported it (host, transports), by member id
  * @param updated            when the coordinator wrote the status, or null if it did not say
  */
 public record ClusterStatus(String jobId, String state, String message, long step, long totalSteps, double loss,
                             double imagesPerSecond, PlanView plan, List<Member> members,
-                            Map<String, Double> workerStepSeconds, long abortedSteps, long drops, Instant updated,
-                            ObjectNode json) {
+                            Map<String, Double> workerStepSeconds, long abortedSteps, long drops,
+                            Map<String, DataPlaneView> dataPlanes, Instant updated, ObjectNode json) {
 
   public static final String WAITING = "waiting";
   public static final String INSTALLING = "installing";
@@ -61,6 +62,17 @@ public record ClusterStatus(String jobId, String state, String message, long ste
 
   /** Where a planned worker runs: stage {@code stage} of replica {@code replica}. */
   public record Slot(int replica, int stage) {
+  }
+
+  /**
+   * A member's data plane: its host identity, the frames it received by transport ({@code ipc}, {@code udp}), the
+   * transport of each link it sends on (peer id -> {@code ipc} or {@code udp}), and the frames it dropped.
+   */
+  public record DataPlaneView(String host, Map<String, Long> framesReceived, Map<String, String> links, long drops) {
+    /** Frames received over {@code transport} ({@code ipc} or {@code udp}); 0 when it did not say. */
+    public long framesReceived(String transport) {
+      return framesReceived.getOrDefault(transport, 0L);
+    }
   }
 
   /** The status in {@code file}, or empty when the coordinator has not written one yet. */
@@ -100,11 +112,28 @@ public record ClusterStatus(String jobId, String state, String message, long ste
     for (Map.Entry<String, JsonNode> e : obj.path("worker_step_seconds").properties()) {
       stepSeconds.put(e.getKey(), e.getValue().asDouble());
     }
+    Map<String, DataPlaneView> planes = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> e : obj.path("data_plane").properties()) {
+      planes.put(e.getKey(), dataPlane(e.getValue()));
+    }
     return new ClusterStatus(obj.path("job_id").asText(""), obj.path("state").asText(""),
         obj.path("message").asText(""), obj.path("step").asLong(0), obj.path("total_steps").asLong(0),
         number(obj.get("loss")), number(obj.get("images_per_second")), plan(obj.get("plan")), List.copyOf(members),
         Collections.unmodifiableMap(stepSeconds), obj.path("aborted_steps").asLong(0),
-        obj.path("drops").asLong(0), instant(obj.get("updated")), obj);
+        obj.path("drops").asLong(0), Collections.unmodifiableMap(planes), instant(obj.get("updated")), obj);
+  }
+
+  private static DataPlaneView dataPlane(JsonNode d) {
+    Map<String, Long> frames = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> e : d.path("frames_received").properties()) {
+      frames.put(e.getKey(), e.getValue().asLong());
+    }
+    Map<String, String> links = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> e : d.path("links").properties()) {
+      links.put(e.getKey(), e.getValue().asText());
+    }
+    return new DataPlaneView(d.path("host").asText(""), Collections.unmodifiableMap(frames),
+        Collections.unmodifiableMap(links), d.path("drops").asLong(0));
   }
 
   private static double number(JsonNode n) {

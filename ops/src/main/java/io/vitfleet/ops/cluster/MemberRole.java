@@ -18,6 +18,7 @@ import io.vitfleet.paramstore.store.ShardStore;
 import io.vitfleet.paramstore.store.ShardStoreException;
 import io.vitfleet.protocol.ParameterManifest;
 import io.vitfleet.protocol.control.ControlMessage;
+import io.vitfleet.protocol.control.Endpoint;
 import io.vitfleet.protocol.link.DataPlane;
 import io.vitfleet.worker.TensorMailbox;
 import io.vitfleet.worker.WorkerActor;
@@ -79,13 +80,35 @@ abstract class MemberRole implements AutoCloseable {
     }
   }
 
-  private static DataPlane connect(NodeMain.Args a, long jobId, Consumer<DataPlane.Tensor> sink) {
+  /** The member's host identity: the one its launcher gave it (a simulated host), else this machine's. */
+  private static String host(NodeMain.Args a, ClusterSettings cluster) {
+    return a.host() != null ? a.host() : cluster.host();
+  }
+
+  /**
+   * Where the member's data plane listens: IPC on its host, and UDP on the configured address and the port its
+   * launcher handed out when UDP is on.
+   */
+  static Endpoint endpoint(NodeMain.Args a, ClusterSettings cluster) {
+    if (cluster.usesUdp() && a.udpPort() <= 0) {
+      throw new RoleFailure(NodeMain.EXIT_CONFIG, "UDP is on (" + ClusterSettings.ROOT + ".udp.enabled or "
+          + "simulated-hosts > 1) but --udp-port is missing: start members through `vitfleet up`", null);
+    }
+    String udp = a.udpPort() > 0 ? cluster.udp().address() + ":" + a.udpPort() : null;
+    return DataPlane.endpoint(a.id(), a.stream(), host(a, cluster), udp, cluster.udp().mtu());
+  }
+
+  private static DataPlane connect(NodeMain.Args a, ClusterSettings cluster, long jobId,
+      Consumer<DataPlane.Tensor> sink) {
     if (a.aeronDir() == null) {
       throw new RoleFailure(NodeMain.EXIT_CONFIG, "--aeron-dir is missing: members need the host's media driver",
           null);
     }
     try {
-      return DataPlane.connect(a.aeronDir(), DataPlane.ipcEndpoint(a.id(), a.stream()), jobId, sink);
+      return DataPlane.connect(a.aeronDir(), endpoint(a, cluster), jobId, sink);
+    } catch (DataPlane.UdpBindException e) {
+      throw new RoleFailure(NodeMain.EXIT_CONFIG, ClusterLauncher.udpBindAdvice(e.endpoint(), e.reason(),
+          e.portInUse(), cluster.udp()), e);
     } catch (IllegalStateException e) {
       throw new RoleFailure(NodeMain.EXIT_CONFIG, e.getMessage(), e);
     }
@@ -150,7 +173,7 @@ abstract class MemberRole implements AutoCloseable {
       throw new RoleFailure(NodeMain.EXIT_STORE, e.getMessage(), e);
     }
     ShardInbox inbox = new ShardInbox();
-    DataPlane plane = connect(a, job.fingerprint(), inbox);
+    DataPlane plane = connect(a, cluster, job.fingerprint(), inbox);
     return new ActorRole(job, cluster, a.id(), plane,
         coordinator -> ShardActor.create(s, coordinator, plane, inbox, NodeMain.MEMBERS));
   }
@@ -165,7 +188,7 @@ abstract class MemberRole implements AutoCloseable {
       throw new RoleFailure(NodeMain.EXIT_CONFIG, e.getMessage(), e);
     }
     FeederSettings s = new FeederSettings(a.id(), job.fingerprint(), a.stream(), a.aeronDir());
-    DataPlane plane = connect(a, job.fingerprint(), t -> { });
+    DataPlane plane = connect(a, cluster, job.fingerprint(), t -> { });
     return new ActorRole(job, cluster, a.id(), plane,
         coordinator -> FeederActor.create(s, batches, coordinator, plane, NodeMain.MEMBERS));
   }
@@ -180,10 +203,10 @@ abstract class MemberRole implements AutoCloseable {
     }
     WorkerSettings s = new WorkerSettings(a.id(), job.fingerprint(), job.model(), job.globalBatch(),
         job.microbatch(), job.groups(), job.threads(),
-        ClusterLauncher.heapBytes("worker-heap", cluster.workerHeap()), "127.0.0.1",
+        ClusterLauncher.heapBytes("worker-heap", cluster.workerHeap()), host(a, cluster),
         a.aeronDir(), a.stream(), WorkerSettings.DEFAULT_RECEIVE_TIMEOUT);
     TensorMailbox mailbox = new TensorMailbox();
-    DataPlane plane = connect(a, job.fingerprint(), mailbox);
+    DataPlane plane = connect(a, cluster, job.fingerprint(), mailbox);
     return new ActorRole(job, cluster, a.id(), plane,
         coordinator -> WorkerActor.create(s, coordinator, mailbox, plane, NodeMain.MEMBERS));
   }

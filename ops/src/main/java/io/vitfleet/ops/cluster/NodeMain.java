@@ -13,11 +13,13 @@ import io.vitfleet.protocol.control.DataPlaneMetrics;
 import io.vitfleet.protocol.control.JobSpec;
 import io.vitfleet.protocol.control.Members;
 import io.vitfleet.protocol.link.DataPlane;
+import io.vitfleet.protocol.link.Transport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -41,12 +43,17 @@ public final class NodeMain {
   public static final int EXIT_CONFIG = 2;
   public static final int EXIT_TENSORFLOW = 3;
   public static final int EXIT_STORE = 4;
-  /** How often a member reports its data plane's dropped frames. */
+  /** How often a member reports its data plane's metrics (dropped frames, transports). */
   private static final Duration METRICS_EVERY = Duration.ofSeconds(2);
 
-  /** The parsed command line of a member. */
+  /**
+   * The parsed command line of a member.
+   *
+   * @param host its host identity, or null for cluster.conf's {@code host}
+   * @param udpPort the UDP port its data plane listens on, or 0 when it takes nothing from other hosts
+   */
   record Args(String role, String id, Path runDir, int seedPort, int port, String aeronDir, int stream,
-              int shardIndex) {
+              int shardIndex, String host, int udpPort) {
     static Args parse(String[] argv) {
       Map<String, String> m = new HashMap<>();
       for (int i = 0; i < argv.length; i++) {
@@ -62,7 +69,8 @@ public final class NodeMain {
       }
       return new Args(m.get("role"), m.get("id"), Path.of(m.get("run-dir")), Integer.parseInt(m.get("seed-port")),
           Integer.parseInt(m.getOrDefault("port", "0")), m.get("aeron-dir"),
-          Integer.parseInt(m.getOrDefault("stream", "0")), Integer.parseInt(m.getOrDefault("shard-index", "-1")));
+          Integer.parseInt(m.getOrDefault("stream", "0")), Integer.parseInt(m.getOrDefault("shard-index", "-1")),
+          m.get("host"), Integer.parseInt(m.getOrDefault("udp-port", "0")));
     }
   }
 
@@ -148,12 +156,23 @@ public final class NodeMain {
       if (plane != null) {
         long jobId = job.fingerprint();
         ctx.getSystem().scheduler().scheduleAtFixedRate(METRICS_EVERY, METRICS_EVERY,
-            () -> coordinator.tell(new DataPlaneMetrics(jobId, args.id(), plane.drops().total(),
-                plane.drops().toString())),
-            ctx.getExecutionContext());
+            () -> coordinator.tell(metrics(jobId, args.id(), plane)), ctx.getExecutionContext());
       }
       return Behaviors.empty();
     });
+  }
+
+  /** What a member reports of its data plane: drops, its host, frames by transport, each link's transport. */
+  static DataPlaneMetrics metrics(long jobId, String memberId, DataPlane plane) {
+    Map<String, Long> frames = new TreeMap<>();
+    frames.put(Transport.IPC.label(), plane.framesReceived(Transport.IPC));
+    if (plane.self().acceptsOtherHosts()) {
+      frames.put(Transport.UDP.label(), plane.framesReceived(Transport.UDP));
+    }
+    Map<String, String> links = new TreeMap<>();
+    plane.linkTransports().forEach((peer, transport) -> links.put(peer, transport.label()));
+    return new DataPlaneMetrics(jobId, memberId, plane.drops().total(), plane.drops().toString(), plane.host(),
+        frames, links);
   }
 
   private static MemberRole role(Args a, JobConfig job, ClusterSettings cluster) {

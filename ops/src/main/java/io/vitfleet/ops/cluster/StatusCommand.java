@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code vitfleet status}: what the coordinator of a cluster run last wrote to its status.json — members, plan, step,
- * loss, throughput, each worker's step time, aborted steps, dropped frames — and how old that is.
+ * loss, throughput, each worker's step time, aborted steps, dropped frames, each member's host and the transport of
+ * its links — and how old that is.
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
     description = "Shows the state of a cluster run started by 'vitfleet up' (the newest one unless --dir says).")
@@ -113,7 +115,36 @@ public final class StatusCommand implements Callable<Integer> {
       }
       b.append(line.toString().stripTrailing()).append('\n');
     }
+    appendDataPlanes(b, s.dataPlanes());
     return b.toString();
+  }
+
+  /**
+   * One line per member that reported its data plane: its host, the frames it received over each transport and the
+   * transport of each link it sends on — where an operator sees whether links between hosts really run over UDP.
+   */
+  private static void appendDataPlanes(StringBuilder b, Map<String, ClusterStatus.DataPlaneView> planes) {
+    if (planes.isEmpty()) {
+      return;
+    }
+    b.append("data plane (host; frames received by transport; links it sends on):\n");
+    int width = planes.keySet().stream().mapToInt(String::length).max().orElse(0);
+    int hostWidth = planes.values().stream().mapToInt(d -> d.host().length()).max().orElse(0);
+    for (Map.Entry<String, ClusterStatus.DataPlaneView> e : planes.entrySet()) {
+      ClusterStatus.DataPlaneView d = e.getValue();
+      StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-" + width + "s  %-" + hostWidth + "s ",
+          e.getKey(), d.host()));
+      List<String> received = new ArrayList<>();
+      d.framesReceived().forEach((transport, frames) -> received.add(transport + " " + frames));
+      line.append(" received ").append(received.isEmpty() ? "-" : String.join(", ", received));
+      List<String> links = new ArrayList<>();
+      d.links().forEach((peer, transport) -> links.add(peer + " " + transport));
+      line.append("  links ").append(links.isEmpty() ? "-" : String.join(", ", links));
+      if (d.drops() > 0) {
+        line.append("  drops ").append(d.drops());
+      }
+      b.append(line).append('\n');
+    }
   }
 
   /** P and D of a plan, as {@code P=2 stages x D=1 replicas}. */

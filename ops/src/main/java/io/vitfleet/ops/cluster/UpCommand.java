@@ -80,6 +80,16 @@ public final class UpCommand implements Callable<Integer> {
       + "vitfleet.cluster.port, 25520; 0 = any free port).")
   Integer port;
 
+  @Option(names = "--hosts", paramLabel = "K", description = "Simulate K hosts on this machine: members are spread "
+      + "round-robin over K host identities (consecutive workers on different ones), and tensors between hosts go "
+      + "over Aeron UDP on loopback instead of IPC (default: vitfleet.cluster.simulated-hosts, 1).")
+  Integer hosts;
+
+  @Option(names = "--udp-ports", paramLabel = "FIRST-LAST", description = "UDP ports of the data plane, one per "
+      + "member, when UDP is on (--hosts > 1 or vitfleet.cluster.udp.enabled), e.g. 21000-21099; 0 = any free ports "
+      + "(default: vitfleet.cluster.udp.ports).")
+  String udpPorts;
+
   @Option(names = "--step-timeout", paramLabel = "DURATION", description = "A step not committed within this is "
       + "aborted and run again, e.g. 60s or 2m (default: vitfleet.cluster.step-timeout, 60s).")
   String stepTimeout;
@@ -114,6 +124,7 @@ public final class UpCommand implements Callable<Integer> {
     ClusterSettings cluster = clusterSettings();
     Plan plan = expectedPlan(job, cluster);
     ClusterLauncher.requireFreePort(cluster.port());
+    ClusterLauncher.requireFreeUdpPorts(cluster);
     ClusterLauncher.Launch how = launch.get();
     RunDirectory run = RunDirectory.create(dir != null ? dir : RunDirectory.newRunPath(RunDirectory.DEFAULT_RUNS));
     run.writeJobConf(job.render());
@@ -121,7 +132,9 @@ public final class UpCommand implements Callable<Integer> {
     PrintStream out = System.out;
     out.println("training " + job.model().describe() + " for " + job.steps() + " steps, batch " + job.globalBatch()
         + " (" + job.microbatches() + " microbatches of " + job.microbatch() + " in " + job.groups() + " groups) on "
-        + count(cluster.workers(), "worker") + ", " + count(cluster.shards(), "shard") + "; run folder " + run);
+        + count(cluster.workers(), "worker") + ", " + count(cluster.shards(), "shard")
+        + (cluster.simulatedHosts() > 1 ? " over " + cluster.simulatedHosts() + " simulated hosts (UDP between "
+        + "them, ports " + cluster.udp().ports() + ")" : "") + "; run folder " + run);
     out.println("expected plan: " + describe(plan));
     ProgressReporter progress = new ProgressReporter(out, ProgressReporter.stdoutIsTerminal(), 0, job.steps());
     long wallStart = System.nanoTime();
@@ -325,6 +338,8 @@ public final class UpCommand implements Callable<Integer> {
     putIfGiven(flags, "stages", stages);
     putIfGiven(flags, "replicas", replicas);
     putIfGiven(flags, "port", port);
+    putIfGiven(flags, "simulated-hosts", hosts);
+    putIfGiven(flags, "udp.ports", udpPorts);
     putIfGiven(flags, "step-timeout", stepTimeout == null ? null : duration(stepTimeout));
     putIfGiven(flags, "worker-heap", workerHeap);
     Config c = ConfigFactory.parseMap(flags);

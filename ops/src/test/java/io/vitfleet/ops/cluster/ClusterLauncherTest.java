@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
 import io.vitfleet.ops.UserError;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -19,9 +21,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -145,6 +149,48 @@ class ClusterLauncherTest {
     assertFalse(Files.exists(c.run().aeronDir()));
     assertTrue(c.isStopped());
     assertTrue(events.isEmpty(), "a stop is not a crash: " + events);
+  }
+
+  @Test
+  void shouldPlaceMembersRoundRobinOnSimulatedHostsEachWithAUdpPortOfItsOwn(@TempDir Path tmp) throws Exception {
+    ClusterSettings twoHosts = ClusterSettings.from(ConfigFactory.parseString("vitfleet.cluster { shards = 2, "
+        + "workers = 2, port = 0, worker-heap = 64m, member-heap = 64m, host = vm, simulated-hosts = 2, "
+        + "udp.ports = 0 }").withFallback(ConfigFactory.defaultReference()).resolve());
+    try (ClusterLauncher c = new ClusterLauncher(RunDirectory.create(tmp.resolve("run")), twoHosts, standIn(Map.of()),
+        events::add)) {
+      c.start();
+      c.addWorker();
+      Map<String, String> expectedHosts = Map.of("shard-0", "vm/sim-0", "shard-1", "vm/sim-1", "feeder", "vm/sim-0",
+          "worker-1", "vm/sim-0", "worker-2", "vm/sim-1", "worker-3", "vm/sim-0");
+      Set<String> ports = new HashSet<>();
+      for (Map.Entry<String, String> e : expectedHosts.entrySet()) {
+        awaitStarted(c.run(), e.getKey(), 1);
+        String args = startArgs(c.run(), e.getKey()).get(0);
+        assertTrue(args.contains(" --host " + e.getValue() + " --udp-port "), e.getKey() + ": " + args);
+        assertEquals(e.getValue(), c.host(e.getKey()));
+        ports.add(args.substring(args.indexOf("--udp-port ") + "--udp-port ".length()));
+      }
+      assertEquals(expectedHosts.size(), ports.size(), "every member listens on its own UDP port: " + ports);
+      awaitStarted(c.run(), "coordinator", 1);
+      String coordinator = startArgs(c.run(), "coordinator").get(0);
+      assertFalse(coordinator.contains("--host") || coordinator.contains("--udp-port"), coordinator);
+      String conf = Files.readString(c.run().clusterConf());
+      assertTrue(conf.contains("simulated-hosts = 2") && conf.contains("enabled = true"), conf);
+    }
+  }
+
+  @Test
+  void shouldRefuseAUdpPortThatIsInUseNamingThePortAndTheWayOut() throws Exception {
+    try (DatagramSocket taken = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      ClusterSettings s = ClusterSettings.from(ConfigFactory.parseString("vitfleet.cluster { shards = 1, "
+          + "workers = 1, udp { enabled = true, ports = \"" + (port - 1) + "-" + (port + 1) + "\" } }")
+          .withFallback(ConfigFactory.defaultReference()).resolve());
+      UserError e = assertThrows(UserError.class, () -> ClusterLauncher.requireFreeUdpPorts(s));
+      assertEquals("UDP port " + port + " on 127.0.0.1 is in use (another vitfleet up, or another program): stop "
+          + "what holds it, or give the data plane other ports with --udp-ports FIRST-LAST (vitfleet.cluster.udp"
+          + ".ports, now " + (port - 1) + "-" + (port + 1) + ")", e.getMessage());
+    }
   }
 
   @Test

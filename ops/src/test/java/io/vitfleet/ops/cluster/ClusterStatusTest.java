@@ -56,6 +56,27 @@ class ClusterStatusTest {
     assertFalse(s.isFinished());
   }
 
+  /** {@link #SAMPLE} with the data plane of two members on two simulated hosts. */
+  static final String WITH_DATA_PLANE = SAMPLE.replace("\"drops\": 0,", """
+      "drops": 0, "data_plane": {
+        "shard-0": {"host": "vm/sim-0", "frames_received": {"ipc": 40, "udp": 12},
+                    "links": {"worker-1": "ipc", "worker-2": "udp"}, "drops": 0},
+        "worker-2": {"host": "vm/sim-1", "frames_received": {"ipc": 0, "udp": 310},
+                     "links": {"shard-0": "udp", "worker-1": "udp"}, "drops": 3}},""");
+
+  @Test
+  void shouldReadEachMembersHostFramesByTransportAndLinks() {
+    ClusterStatus s = ClusterStatus.parse(WITH_DATA_PLANE);
+    assertEquals(List.of("shard-0", "worker-2"), List.copyOf(s.dataPlanes().keySet()));
+    ClusterStatus.DataPlaneView w2 = s.dataPlanes().get("worker-2");
+    assertEquals("vm/sim-1", w2.host());
+    assertEquals(310, w2.framesReceived("udp"));
+    assertEquals(0, w2.framesReceived("ipc"));
+    assertEquals(Map.of("shard-0", "udp", "worker-1", "udp"), w2.links());
+    assertEquals(3, w2.drops());
+    assertTrue(ClusterStatus.parse(SAMPLE).dataPlanes().isEmpty(), "a status without data_plane has none");
+  }
+
   @Test
   void shouldReadAStatusWrittenBeforeTheFirstPlanAndStep() {
     ClusterStatus s = ClusterStatus.parse("{\"job_id\": \"ab\", \"state\": \"waiting\", \"message\": \"1 of 2 "

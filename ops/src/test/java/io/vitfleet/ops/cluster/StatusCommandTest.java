@@ -42,6 +42,17 @@ class StatusCommandTest {
   }
 
   @Test
+  void shouldShowEachMembersHostAndWhichTransportItsLinksUse(@TempDir Path tmp) throws Exception {
+    RunDirectory run = runWithSample(tmp);
+    String text = StatusCommand.render(run, ClusterStatus.parse(ClusterStatusTest.WITH_DATA_PLANE),
+        Instant.parse("2026-11-29T10:00:02Z"));
+    assertTrue(text.endsWith("  worker-3     worker       not in the plan (spare)\n"
+        + "data plane (host; frames received by transport; links it sends on):\n"
+        + "  shard-0   vm/sim-0  received ipc 40, udp 12  links worker-1 ipc, worker-2 udp\n"
+        + "  worker-2  vm/sim-1  received ipc 0, udp 310  links shard-0 udp, worker-1 udp  drops 3\n"), text);
+  }
+
+  @Test
   void shouldStillShowThePlannedWorkersOfAStoppedCluster(@TempDir Path tmp) throws Exception {
     RunDirectory run = runWithSample(tmp);
     String stopped = ClusterStatusTest.SAMPLE.replaceAll("\"members\": \\[[^]]*]", "\"members\": []");

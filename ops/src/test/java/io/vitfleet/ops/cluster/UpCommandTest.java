@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.vitfleet.ops.JsonOutput;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -82,6 +83,32 @@ class UpCommandTest {
       assertRefusedBeforeStarting(dir, "port " + port + " is in use (by another vitfleet up?): pass --port or stop it",
           "up", "--set", "model.depth=4", "--port", Integer.toString(port), "--dir", dir.toString());
     }
+  }
+
+  @Test
+  void shouldSayWhichUdpPortIsInUseAndHowToChooseOthersBeforeStartingAnything(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("run");
+    try (DatagramSocket taken = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      // Two shards, the feeder and two workers take the range's first five ports; the third is taken.
+      String range = (port - 2) + "-" + (port + 10);
+      assertRefusedBeforeStarting(dir, "UDP port " + port + " on 127.0.0.1 is in use (another vitfleet up, or "
+          + "another program): stop what holds it, or give the data plane other ports with --udp-ports FIRST-LAST "
+          + "(vitfleet.cluster.udp.ports, now " + range + ")",
+          "up", "--set", "model.depth=4", "--hosts", "2", "--udp-ports", range, "--port", "0", "--dir",
+          dir.toString());
+    }
+  }
+
+  @Test
+  void shouldRefuseAUdpRangeTooSmallForTheMembersAndNoHostsAtAll(@TempDir Path tmp) {
+    Path dir = tmp.resolve("run");
+    assertRefusedBeforeStarting(dir, "vitfleet.cluster.udp.ports 21000-21001 has 2 ports for 5 members",
+        "up", "--set", "model.depth=4", "--hosts", "2", "--udp-ports", "21000-21001", "--dir", dir.toString());
+    assertRefusedBeforeStarting(dir, "--hosts (vitfleet.cluster.simulated-hosts) must be >= 1, got 0",
+        "up", "--set", "model.depth=4", "--hosts", "0", "--dir", dir.toString());
+    assertRefusedBeforeStarting(dir, "vitfleet.cluster.udp.ports must be FIRST-LAST",
+        "up", "--set", "model.depth=4", "--hosts", "2", "--udp-ports", "many", "--dir", dir.toString());
   }
 
   @Test

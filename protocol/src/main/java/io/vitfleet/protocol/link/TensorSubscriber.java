@@ -4,14 +4,17 @@ import io.aeron.FragmentAssembler;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
 import io.vitfleet.protocol.frame.TensorReassembler;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.concurrent.Agent;
 
 /**
- * Receives tensors from one Aeron {@link Subscription}: an {@link Agent} whose duty cycle polls fragments, lets
- * Aeron reassemble messages larger than an MTU, and hands every frame to a {@link TensorReassembler}, which checks
- * it, drops and counts what must not be applied, and delivers completed tensors. Run it with an
- * {@code AgentRunner} (or invoker); it owns and closes the subscription.
+ * Receives tensors from one or more Aeron {@link Subscription}s (a member's IPC and UDP channels): an {@link Agent}
+ * whose duty cycle polls fragments from each, lets Aeron reassemble messages larger than an MTU, and hands every
+ * frame to one {@link TensorReassembler}, which checks it, drops and counts what must not be applied, and delivers
+ * completed tensors — whichever subscription it came by, since the frame header alone identifies a tensor. Run it
+ * with an {@code AgentRunner} (or invoker); it owns and closes the subscriptions. It counts the frames each
+ * subscription delivered, so an operator can see which transport carried the traffic.
  *
  * <p>Plan changes and step aborts come from the control plane on other threads: they are requested here and
  * applied by the agent's own thread at the start of its next duty cycle, so the reassembler stays single-threaded.
@@ -29,10 +32,38 @@ public final class TensorSubscriber implements Agent {
   private static final int ASSEMBLY_BUFFER_BYTES = 1024 * 1024;
   private static final long NO_REQUEST = Long.MIN_VALUE;
 
-  private final Subscription subscription;
+  /**
+   * One subscription with its own fragment assembler (Aeron keys partial messages by session id, and the session ids
+   * of two media drivers' publications may collide) and its frame count: a plain field bumped by the agent, and a
+   * published copy for other threads, written once per poll that delivered anything.
+   */
+  private static final class Source {
+    final Subscription subscription;
+    final FragmentHandler handler;
+    long frames;
+    final AtomicLong publishedFrames = new AtomicLong();
+
+    Source(Subscription subscription, TensorReassembler reassembler) {
+      this.subscription = subscription;
+      // Direct assembly buffer: the frame's CRC32C then runs on off-heap memory like unfragmented frames.
+      this.handler = new FragmentAssembler((buffer, offset, length, header) -> {
+        frames++;
+        reassembler.onFrame(buffer, offset, length);
+      }, ASSEMBLY_BUFFER_BYTES, true);
+    }
+
+    int poll(int fragmentLimit) {
+      int n = subscription.poll(handler, fragmentLimit);
+      if (n > 0) {
+        publishedFrames.lazySet(frames);
+      }
+      return n;
+    }
+  }
+
+  private final Source[] sources;
   private final TensorReassembler reassembler;
   private final int fragmentLimit;
-  private final FragmentHandler handler;
   private final AtomicLong requestedPlanVersion = new AtomicLong(NO_REQUEST);
   private final AtomicLong requestedAbandonBefore = new AtomicLong(NO_REQUEST);
   private volatile int appliedPlanVersion;
@@ -42,13 +73,18 @@ public final class TensorSubscriber implements Agent {
   }
 
   public TensorSubscriber(Subscription subscription, TensorReassembler reassembler, int fragmentLimit) {
-    this.subscription = subscription;
+    this(List.of(subscription), reassembler, fragmentLimit);
+  }
+
+  /** One agent for several subscriptions, each polled up to {@code fragmentLimit} fragments per duty cycle. */
+  public TensorSubscriber(List<Subscription> subscriptions, TensorReassembler reassembler, int fragmentLimit) {
+    if (subscriptions.isEmpty()) {
+      throw new IllegalArgumentException("a tensor subscriber needs at least one subscription");
+    }
+    this.sources = subscriptions.stream().map(s -> new Source(s, reassembler)).toArray(Source[]::new);
     this.reassembler = reassembler;
     this.fragmentLimit = fragmentLimit;
     this.appliedPlanVersion = reassembler.planVersion();
-    // Direct assembly buffer: the frame's CRC32C then runs on off-heap memory like unfragmented frames.
-    this.handler = new FragmentAssembler((buffer, offset, length, header) ->
-        reassembler.onFrame(buffer, offset, length), ASSEMBLY_BUFFER_BYTES, true);
   }
 
   /** From any thread: frames of other plan versions are dropped once the agent has applied this. */
@@ -66,14 +102,23 @@ public final class TensorSubscriber implements Agent {
     requestedAbandonBefore.set(step);
   }
 
+  /** The first (or only) subscription. */
   public Subscription subscription() {
-    return subscription;
+    return sources[0].subscription;
+  }
+
+  /** Frames delivered so far by subscription {@code index} (in the order given), dropped ones included. */
+  public long framesReceived(int index) {
+    return sources[index].publishedFrames.get();
   }
 
   @Override
   public int doWork() {
     int work = applyRequests();
-    return work + subscription.poll(handler, fragmentLimit);
+    for (Source s : sources) {
+      work += s.poll(fragmentLimit);
+    }
+    return work;
   }
 
   private int applyRequests() {
@@ -95,11 +140,17 @@ public final class TensorSubscriber implements Agent {
 
   @Override
   public void onClose() {
-    subscription.close();
+    for (Source s : sources) {
+      s.subscription.close();
+    }
   }
 
   @Override
   public String roleName() {
-    return "tensor-subscriber[" + subscription.channel() + ", stream " + subscription.streamId() + "]";
+    StringBuilder b = new StringBuilder("tensor-subscriber[");
+    for (Source s : sources) {
+      b.append(s.subscription.channel()).append(", ");
+    }
+    return b.append("stream ").append(sources[0].subscription.streamId()).append(']').toString();
   }
 }

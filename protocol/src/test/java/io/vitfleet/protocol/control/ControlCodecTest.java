@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -53,14 +54,16 @@ class ControlCodecTest {
         twoByTwoPlan(),
         new JobSpec(JOB, "Ti/4", "fashion-mnist", 256, 16, 4, 42L),
         new WorkerInfo("w-a", "10.0.0.5", 8L << 30, 123.5, "10.0.0.5:40123"),
-        new Hello(JOB, "w-a", Hello.WORKER, new Endpoint("w-a", "aeron:ipc", 3001), REF,
+        new Hello(JOB, "w-a", Hello.WORKER, new Endpoint("w-a", "vm/sim-0", "aeron:ipc",
+            "aeron:udp?endpoint=127.0.0.1:21003|mtu=8192", 3001), REF,
             new WorkerInfo("w-a", "10.0.0.5", 8L << 30, 0, "aeron:ipc"), null),
         new Install(JOB, 7, twoByTwoPlan(), List.of(new Endpoint("shard-0", "aeron:ipc", 2000)),
             List.of(List.of(0, 1), List.of(2, 3, 4))),
         new Ready(JOB, 4, "shard-0"),
         new StageDone(JOB, 7, 4, "w-b", 0, 1, 0.75, 4, 0.125),
         new Committed(JOB, 8, 4, 1),
-        new DataPlaneMetrics(JOB, "shard-1", 3, "{CRC_MISMATCH=3}"));
+        new DataPlaneMetrics(JOB, "shard-1", 3, "{CRC_MISMATCH=3}", "vm/sim-1", Map.of("ipc", 12L, "udp", 40L),
+            Map.of("worker-1", "udp", "worker-2", "ipc")));
   }
 
   @Test
