@@ -190,7 +190,7 @@ public final class CheckDeterminismCommand implements Callable<Integer> {
 
   /**
    * Polls the status every 20 ms until {@code until} holds or the deadline passes, recording each new plan (version,
-   * P, D, workers) and every worker planned in; returns the last status read, or null if none was.
+   * P, D, workers, the committed step when first seen) and every worker planned in; returns the last status read, or null if none was.
    */
   private static ClusterStatus watch(ClusterLauncher l, List<String> plans, Set<String> planned, long deadline,
                                      Predicate<ClusterStatus> until) throws InterruptedException {
@@ -202,8 +202,8 @@ public final class CheckDeterminismCommand implements Callable<Integer> {
         if (last.plan() != null) {
           String p = "v" + last.plan().version() + " P=" + last.plan().stages() + " D=" + last.plan().replicas()
               + " " + last.plan().workers().keySet();
-          if (plans.isEmpty() || !plans.get(plans.size() - 1).equals(p)) {
-            plans.add(p);
+          if (plans.isEmpty() || !plans.get(plans.size() - 1).startsWith(p + " ")) {
+            plans.add(p + " (seen at step " + last.step() + ")");
           }
           planned.addAll(last.plan().workers().keySet());
         }

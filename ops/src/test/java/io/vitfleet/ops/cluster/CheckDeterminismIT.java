@@ -25,12 +25,15 @@ class CheckDeterminismIT {
 
   @Test
   void oneProcessAndEveryClusterPlanEndWithTheSameParametersEvenWhenAWorkerIsKilledAndAnotherJoins() {
-    // Enough steps that the newcomer joins before the end; the kill still lands in the first steps.
-    JobConfig job = CheckDeterminismCommand.job(Map.of(), 60);
+    // The kill lands in the first steps; the newcomer starts once the survivor runs alone and needs several seconds
+    // (a JVM, TensorFlow, joining the cluster) before the next plan can use it: 400 steps of this small job (~30 ms
+    // each on two cores) leave it that time.
+    JobConfig job = CheckDeterminismCommand.job(Map.of(), 400);
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     CheckDeterminismCommand.Outcome o = CheckDeterminismCommand.run(job, dir, 42L, Duration.ofMinutes(5),
         new PrintStream(log, true, StandardCharsets.UTF_8));
     String report = log.toString(StandardCharsets.UTF_8);
+    System.out.println(report);
     assertEquals(4, o.hashes().size(), report);
     assertTrue(o.identical(), "hashes differ: " + o.hashes() + "\n" + report);
     assertTrue(((Number) o.killRun().get("aborted_steps")).longValue() >= 1,
