@@ -26,19 +26,19 @@ import picocli.CommandLine.Option;
  * run. The ratio says what the pipeline, the data plane and the step protocol cost against one process.
  *
  * <p>Both sides are timed after the same warm-up. The cluster's six JVMs JIT-compile on the same two cores that train,
- * so its steps take 2-3x their steady-state time for the first ~30 steps (one process: ~5); the default warm-up of 40
- * steps times the steady state, which is what a training run of thousands of steps sees. {@code --warmup 5} shows the
- * start-up cost.
+ * so its rate keeps rising for ~200 steps (on the demo's model: ~740 images/s over steps 5-45, ~900 over 40-100, ~990
+ * over 100-200, ~1,070 after); the default warm-up of 200 steps times the steady state, which is what a training run
+ * of thousands of steps sees. {@code --warmup 5} shows the start-up cost.
  */
 @Command(name = "cluster", mixinStandardHelpOptions = true,
     description = "Images/s of a two-worker pipeline (P=2, 1 thread each) beside one process with 2 threads, same job.")
 final class ClusterBench implements Callable<Integer> {
 
-  @Option(names = "--warmup", defaultValue = "40",
+  @Option(names = "--warmup", defaultValue = "200",
       description = "Steps before timing, on both sides (default ${DEFAULT-VALUE}).")
   int warmup;
 
-  @Option(names = "--steps", defaultValue = "60", description = "Timed steps (default ${DEFAULT-VALUE}).")
+  @Option(names = "--steps", defaultValue = "100", description = "Timed steps (default ${DEFAULT-VALUE}).")
   int steps;
 
   @Option(names = "--microbatch", defaultValue = "16",
