@@ -47,8 +47,10 @@ class SimulatedHostsIT {
       CheckDeterminismCommand.requirePlan(done, 2, 1, run.run().root());
       assertEquals(new ClusterStatus.Slot(0, 1), done.plan().workers().get("worker-2"),
           "stage 1 runs on the second host");
-      metrics = l.awaitStatus(s -> framesOverUdp(s, "worker-2") > 0 && framesOverUdp(s, "worker-1") > 0,
-          METRICS_WAIT);
+      // A report may predate a link (worker-2 has received activations but not yet sent a gradient): wait until both
+      // stages report their link to the other, whatever its transport, and then check the transport.
+      metrics = l.awaitStatus(s -> framesOverUdp(s, "worker-2") > 0 && framesOverUdp(s, "worker-1") > 0
+          && hasLink(s, "worker-1", "worker-2") && hasLink(s, "worker-2", "worker-1"), METRICS_WAIT);
       hash = run.stopAndHash();
     }
 
@@ -65,6 +67,11 @@ class SimulatedHostsIT {
     assertEquals("udp", metrics.dataPlanes().get("feeder").links().get("worker-2"));
     assertTrue(stage0.framesReceived("ipc") > 0, "stage 0 received nothing over IPC: " + stage0);
     assertEquals(0, metrics.drops(), "frames were dropped: " + metrics.dataPlanes());
+  }
+
+  private static boolean hasLink(ClusterStatus s, String member, String peer) {
+    ClusterStatus.DataPlaneView d = s.dataPlanes().get(member);
+    return d != null && d.links().containsKey(peer);
   }
 
   private static long framesOverUdp(ClusterStatus s, String member) {
