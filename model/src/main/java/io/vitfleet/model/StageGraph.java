@@ -35,7 +35,8 @@ import org.tensorflow.types.family.TFloating;
 /**
  * The TensorFlow graph and session of one pipeline stage — encoder blocks {@code [firstBlock, endBlock)}, plus the
  * embeddings on the first stage and the final norm, pooling head, classifier and loss on the last — with forward and
- * backward in one session run.
+ * backward in one session run ({@link #forwardBackward}), or, on a non-last stage of a pipeline, split in two runs
+ * whose backward is fed the forward tensors it reads ({@link #forwardStashed}, {@link #backward}).
  *
  * <p>Feeds: the stage's parameters as one flat vector in manifest order; the input (images {@code [b, H, W, C]} on the
  * first stage, an activation {@code [b, tokens, width]} otherwise); labels {@code [b]} and the loss scale on the last
@@ -379,7 +380,7 @@ public final class StageGraph implements AutoCloseable {
 
   /**
    * Forward only: the output activation (non-last stage) or the logits {@code [b, classes]} (last stage) of a
-   * microbatch — what a pipeline sends downstream before the backward pass, which then recomputes it.
+   * microbatch, keeping nothing for a backward ({@link #forwardStashed} is the pipeline's forward).
    */
   public synchronized float[] forward(float[] params, float[] in) {
     requireTraining(TFloat32.class);
@@ -444,23 +445,28 @@ public final class StageGraph implements AutoCloseable {
     checkLength("gradient accumulator", gradAccumulator.length, paramCount);
     try (TFloat32 p = floats(params, Shape.of(paramCount));
          TFloat32 dy = floats(checked("output gradient", outGrad, activationSize(microbatch)), outputGrad.shape())) {
-      Session.Runner r = session.runner().feed(paramsIn, p).feed(outputGrad, dy);
-      if (backwardReadsInput) {
-        r.feed(input, stash.input);
-      }
-      for (int i = 0; i < stashed.size(); i++) {
-        r.feed(stashed.get(i), stash.forward.get(i + 1));
-      }
-      r.fetch(paramGrad);
-      if (!isFirst()) {
-        r.fetch(inputGrad);
-      }
-      try (Result res = r.run()) {
+      try (Result res = backwardRunner(stash, p, dy).run()) {
         addInto(res.get(0), gradAccumulator);
         float[] dx = isFirst() ? null : readFloats(res.get(1), new float[inputSize(microbatch)]);
         return new StageResult(Double.NaN, null, dx, -1);
       }
     }
+  }
+
+  /** A backward run: parameters, output gradient and the stash fed; the weight gradient (and input gradient) fetched. */
+  private Session.Runner backwardRunner(Stash stash, TFloat32 p, TFloat32 dy) {
+    Session.Runner r = session.runner().feed(paramsIn, p).feed(outputGrad, dy);
+    if (backwardReadsInput) {
+      r.feed(input, stash.input);
+    }
+    for (int i = 0; i < stashed.size(); i++) {
+      r.feed(stashed.get(i), stash.forward.get(i + 1));
+    }
+    r.fetch(paramGrad);
+    if (!isFirst()) {
+      r.fetch(inputGrad);
+    }
+    return r;
   }
 
   /** Names of the forward ops that depend on the stage's input (training graphs; the input placeholder included). */
@@ -476,18 +482,8 @@ public final class StageGraph implements AutoCloseable {
     Set<String> ran = new HashSet<>();
     try (TFloat32 p = floats(params, Shape.of(paramCount));
          TFloat32 dy = floats(outGrad, outputGrad.shape())) {
-      Session.Runner r = session.runner().feed(paramsIn, p).feed(outputGrad, dy)
+      Session.Runner r = backwardRunner(stash, p, dy)
           .setOptions(RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build());
-      if (backwardReadsInput) {
-        r.feed(input, stash.input);
-      }
-      for (int i = 0; i < stashed.size(); i++) {
-        r.feed(stashed.get(i), stash.forward.get(i + 1));
-      }
-      r.fetch(paramGrad);
-      if (!isFirst()) {
-        r.fetch(inputGrad);
-      }
       try (Result res = r.runAndFetchMetadata()) {
         RunMetadata meta = res.getMetadata().orElseThrow(() -> new IllegalStateException("no run metadata"));
         for (DeviceStepStats d : meta.getStepStats().getDevStatsList()) {
