@@ -7,9 +7,9 @@ import io.vitfleet.protocol.control.Begin;
 import io.vitfleet.protocol.control.ControlMessage;
 import io.vitfleet.protocol.control.Hello;
 import io.vitfleet.protocol.control.Install;
+import io.vitfleet.protocol.control.JobScoped;
 import io.vitfleet.protocol.control.Plan;
 import io.vitfleet.protocol.control.Ready;
-import io.vitfleet.protocol.control.StepMessage;
 import io.vitfleet.protocol.link.DataPlane;
 import java.time.Duration;
 import java.util.function.Function;
@@ -217,14 +217,10 @@ public final class FeederActor {
   }
 
   private boolean ofThisJob(ControlMessage message) {
-    long jobId;
-    if (message instanceof Install install) {
-      jobId = install.jobId();
-    } else if (message instanceof StepMessage step) {
-      jobId = step.jobId();
-    } else {
+    if (!(message instanceof JobScoped scoped)) {
       return false;
     }
+    long jobId = scoped.jobId();
     if (jobId != settings.jobId()) {
       context.getLog().warn("{}: {} of job {} ignored; this feeder serves job {}", settings.memberId(),
           message.getClass().getSimpleName(), jobId, settings.jobId());

@@ -3,15 +3,10 @@ package io.vitfleet.ops.cluster;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.typesafe.config.ConfigFactory;
-import io.vitfleet.ops.VitfleetCli;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-import picocli.CommandLine;
 
 /** What the launcher tests share: a small cluster of stand-in members, waiting, and running a command. */
 final class LauncherFixtures {
@@ -43,35 +38,6 @@ final class LauncherFixtures {
         fail("gave up waiting for: " + what);
       }
       Thread.sleep(50);
-    }
-  }
-
-  /** One run of a command with the CLI's error policy, with its exit code and what it printed. */
-  record Run(int code, String out, String err) {
-  }
-
-  /** Runs {@code vitfleet args...} in this JVM. */
-  static Run vitfleet(String... args) {
-    return run(new VitfleetCli(), args);
-  }
-
-  /**
-   * Runs {@code command} (the {@code vitfleet} root, or one subcommand built by the test) on {@code args} with the
-   * CLI's error policy, capturing what it prints.
-   */
-  static Run run(Object command, String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = VitfleetCli.applyErrorPolicy(new CommandLine(command)).execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
     }
   }
 }

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import io.vitfleet.protocol.control.Endpoint;
 import io.vitfleet.protocol.link.Transport;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** What a member announces as its data endpoint, from its launcher's arguments and cluster.conf. */
 class MemberRoleTest {
@@ -17,8 +19,11 @@ class MemberRoleTest {
         .withFallback(ConfigFactory.defaultReference()).resolve());
   }
 
-  private static NodeMain.Args args(String... extra) {
-    String[] base = {"--role", "worker", "--id", "worker-2", "--run-dir", "/tmp/run", "--seed-port", "25520",
+  @TempDir
+  Path runDir;
+
+  private NodeMain.Args args(String... extra) {
+    String[] base = {"--role", "worker", "--id", "worker-2", "--run-dir", runDir.toString(), "--seed-port", "25520",
         "--stream", "3002"};
     String[] all = new String[base.length + extra.length];
     System.arraycopy(base, 0, all, 0, base.length);

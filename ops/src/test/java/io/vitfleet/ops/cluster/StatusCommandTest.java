@@ -1,10 +1,11 @@
 package io.vitfleet.ops.cluster;
 
-import static io.vitfleet.ops.cluster.LauncherFixtures.vitfleet;
+import static io.vitfleet.ops.CliRun.vitfleet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.vitfleet.ops.CliRun;
 import io.vitfleet.ops.JsonOutput;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,7 +75,7 @@ class StatusCommandTest {
   @Test
   void shouldFindTheNewestRunOfARunsFolder(@TempDir Path tmp) throws Exception {
     RunDirectory run = runWithSample(tmp);
-    LauncherFixtures.Run r = vitfleet("status", "--dir", tmp.toString());
+    CliRun r = vitfleet("status", "--dir", tmp.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().startsWith("run " + run + " (job 3f2a9c01)\n"), r.out());
     assertTrue(r.out().contains("  worker-2     worker       replica 0 stage 1  step 0.130 s\n"), r.out());
@@ -83,7 +84,7 @@ class StatusCommandTest {
   @Test
   void shouldPrintTheStatusAsJsonWithItsRunFolderAndAge(@TempDir Path tmp) throws Exception {
     RunDirectory run = runWithSample(tmp);
-    LauncherFixtures.Run r = vitfleet("status", "--dir", run.root().toString(), "--json");
+    CliRun r = vitfleet("status", "--dir", run.root().toString(), "--json");
     assertEquals(0, r.code(), r.err());
     JsonNode j = JsonOutput.mapper().readTree(r.out());
     assertEquals(12, j.get("step").asInt());
@@ -93,7 +94,7 @@ class StatusCommandTest {
 
   @Test
   void shouldSayClearlyThatNoRunWasFound(@TempDir Path tmp) {
-    LauncherFixtures.Run r = vitfleet("status", "--dir", tmp.resolve("nothing").toString());
+    CliRun r = vitfleet("status", "--dir", tmp.resolve("nothing").toString());
     assertEquals(2, r.code());
     assertTrue(r.err().startsWith("vitfleet: error: no cluster run found in "), r.err());
   }
@@ -102,7 +103,7 @@ class StatusCommandTest {
   void shouldSayWhereToLookWhenTheCoordinatorHasNotWrittenAStatusYet(@TempDir Path tmp) {
     RunDirectory run = RunDirectory.create(tmp.resolve("run"));
     run.writeClusterConf("vitfleet.cluster {}");
-    LauncherFixtures.Run r = vitfleet("status", "--dir", run.root().toString());
+    CliRun r = vitfleet("status", "--dir", run.root().toString());
     assertEquals(1, r.code());
     assertTrue(r.out().contains("no status yet") && r.out().contains(run.log("coordinator").toString()), r.out());
   }

@@ -1,12 +1,13 @@
 package io.vitfleet.ops.cluster;
 
-import static io.vitfleet.ops.cluster.LauncherFixtures.run;
-import static io.vitfleet.ops.cluster.LauncherFixtures.vitfleet;
+import static io.vitfleet.ops.CliRun.run;
+import static io.vitfleet.ops.CliRun.vitfleet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.vitfleet.ops.CliRun;
 import io.vitfleet.ops.JsonOutput;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -30,7 +31,7 @@ class UpCommandTest {
   /** Runs {@code vitfleet up} and checks it stopped with exit 2 and {@code expected}, having started nothing. */
   private static void assertRefusedBeforeStarting(Path runDir, String expected, String... args) {
     Set<Long> before = children();
-    LauncherFixtures.Run r = vitfleet(args);
+    CliRun r = vitfleet(args);
     assertEquals(2, r.code(), r.err());
     String err = r.err().trim();
     assertTrue(err.startsWith("vitfleet: error: ") && !err.contains("\n"), "one line: " + err);
@@ -122,7 +123,7 @@ class UpCommandTest {
     Path dir = tmp.resolve("runs/job");
     Path json = tmp.resolve("up.json");
     Set<Long> before = children();
-    LauncherFixtures.Run r = run(new UpCommand(() -> LauncherFixtures.standIn(Map.of("STANDIN_STATUS", "done"))),
+    CliRun r = run(new UpCommand(() -> LauncherFixtures.standIn(Map.of("STANDIN_STATUS", "done"))),
         "--set", "model.depth=2", "--steps", "3", "--set", "optimizer.schedule.warmup=1",
         "--set", "optimizer.schedule.cooldown=1", "--shards", "1", "--workers", "1", "--port", "0",
         "--worker-heap", "512m", "--dir", dir.toString(), "--json", json.toString());
@@ -145,7 +146,7 @@ class UpCommandTest {
   void shouldExitWithTheCoordinatorsMessageWhenTheJobFails(@TempDir Path tmp) {
     Path dir = tmp.resolve("run");
     Set<Long> before = children();
-    LauncherFixtures.Run r = run(new UpCommand(() -> LauncherFixtures.standIn(Map.of("STANDIN_STATUS", "failed"))),
+    CliRun r = run(new UpCommand(() -> LauncherFixtures.standIn(Map.of("STANDIN_STATUS", "failed"))),
         "--set", "model.depth=2", "--shards", "1", "--workers", "1", "--port", "0", "--worker-heap", "512m",
         "--dir", dir.toString());
     assertEquals(1, r.code(), r.out() + r.err());
@@ -157,7 +158,7 @@ class UpCommandTest {
   @Test
   void shouldFailWithTheShardsExitWhenItsStoreRefusesToOpen(@TempDir Path tmp) {
     Path dir = tmp.resolve("run");
-    LauncherFixtures.Run r = run(new UpCommand(() -> LauncherFixtures.standIn(Map.of("STANDIN_EXIT_SHARD", "4"))),
+    CliRun r = run(new UpCommand(() -> LauncherFixtures.standIn(Map.of("STANDIN_EXIT_SHARD", "4"))),
         "--set", "model.depth=2", "--shards", "1", "--workers", "1", "--port", "0", "--worker-heap", "512m",
         "--dir", dir.toString());
     assertEquals(1, r.code(), r.out() + r.err());

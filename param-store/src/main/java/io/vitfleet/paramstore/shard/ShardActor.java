@@ -14,12 +14,12 @@ import io.vitfleet.protocol.control.Endpoint;
 import io.vitfleet.protocol.control.GlobalNorm;
 import io.vitfleet.protocol.control.Hello;
 import io.vitfleet.protocol.control.Install;
+import io.vitfleet.protocol.control.JobScoped;
 import io.vitfleet.protocol.control.NormPartial;
 import io.vitfleet.protocol.control.Plan;
 import io.vitfleet.protocol.control.Prepared;
 import io.vitfleet.protocol.control.Ready;
 import io.vitfleet.protocol.control.ShardState;
-import io.vitfleet.protocol.control.StepMessage;
 import io.vitfleet.protocol.frame.FrameKind;
 import io.vitfleet.protocol.link.DataPlane;
 import java.time.Duration;
@@ -795,15 +795,11 @@ public final class ShardActor {
   // ---- helpers ---------------------------------------------------------------------------------------------------
 
   private boolean ofThisJob(ControlMessage message) {
-    long jobId;
-    if (message instanceof Install install) {
-      jobId = install.jobId();
-    } else if (message instanceof StepMessage step) {
-      jobId = step.jobId();
-    } else {
+    if (!(message instanceof JobScoped scoped)) {
       context.getLog().warn("{}: unexpected {}; ignored", settings.memberId(), message);
       return false;
     }
+    long jobId = scoped.jobId();
     if (jobId != settings.jobId()) {
       context.getLog().warn("{}: {} of job 0x{} ignored; this shard serves job 0x{}", settings.memberId(),
           message.getClass().getSimpleName(), Long.toHexString(jobId), Long.toHexString(settings.jobId()));

@@ -11,7 +11,7 @@ import java.util.List;
  *     order: what a shard sends to the workers of that stage, and the order of a worker's flat stage buffer
  */
 public record Install(long jobId, long step, Plan plan, List<Endpoint> endpoints, List<List<Integer>> stageTensors)
-    implements ControlMessage {
+    implements ControlMessage, JobScoped {
   public Install {
     Checks.nonNegative("step", step);
     endpoints = List.copyOf(endpoints);
