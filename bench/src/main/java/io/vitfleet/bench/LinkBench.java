@@ -1,13 +1,18 @@
 package io.vitfleet.bench;
 
 import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.BufferClaim;
+import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.protocol.DataHeaderFlyweight;
 import io.vitfleet.ops.JsonOutput;
 import io.vitfleet.ops.UserError;
 import io.vitfleet.ops.VitfleetCli;
 import io.vitfleet.protocol.frame.DType;
 import io.vitfleet.protocol.frame.DropCounters;
+import io.vitfleet.protocol.frame.FrameHeader;
 import io.vitfleet.protocol.frame.FrameKind;
 import io.vitfleet.protocol.frame.TensorDescriptor;
 import io.vitfleet.protocol.frame.TensorReassembler;
@@ -40,7 +45,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
+import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -53,16 +60,18 @@ import picocli.CommandLine.Option;
  * media driver, the sender on the calling thread, the receiver on an agent (or socket) thread.
  *
  * <p>Each case streams back-to-back tensors of one size and is timed from the first send to the last byte received
- * (for memcpy, the last copy). The five cases of a size run in interleaved rounds (memcpy, IPC, TCP, UDP, TCP with
- * small buffers, then again), so a ratio compares cases measured under the same load; each figure is the median over
- * rounds. Each case opens fresh (its threads exist only while it is measured) and is primed untimed first: an Aeron
- * link until every term of its new log has been written once, since first touches of a sparse log fault pages in
- * and a long-lived link pays them only once.
+ * (for memcpy, the last copy). The seven cases of a size run in interleaved rounds (memcpy, two-thread ring, bare
+ * Aeron IPC, IPC, TCP, UDP, TCP with small buffers, then again), so a ratio compares cases measured under the same
+ * load; each figure is the median over rounds. Each case opens fresh (its threads exist only while it is measured)
+ * and is primed untimed first: an Aeron link until every term of its new log has been written once, since first
+ * touches of a sparse log fault pages in and a long-lived link pays them only once.
  *
- * <p>What bounds IPC against memcpy: per byte the link does two copies (into the term, out into the reassembled
- * tensor) and two CRC32C passes, and the driver zeroes each term behind the subscriber, all spread over two cores
- * with every byte crossing from one core's cache to the other's; memcpy does one copy on one core, and at 1 and 4
- * MiB from cache.
+ * <p>What bounds IPC against memcpy, measured in the same rounds by two reference cases between them: a two-thread
+ * ring (one copy in, one copy out, busy-spinning threads: the fastest hand-over between two cores) and bare Aeron IPC
+ * (the link's channel and chunks, no vitfleet header, CRC or checks). The IPC ratio is about the product of
+ * ring / memcpy (the second core and the cross-core traffic), bare Aeron / ring (Aeron's log rotating through three
+ * terms, its driver conductor zeroing each term and moving the publisher's limit on a third thread, yielding waits)
+ * and link / bare Aeron (the frame header, CRC32C at both ends, the reassembler's checks).
  */
 @Command(name = "link", mixinStandardHelpOptions = true,
     description = "Aeron throughput for 1, 4 and 16 MiB tensors over IPC and UDP on loopback, beside a memcpy of the "
@@ -81,10 +90,12 @@ final class LinkBench implements Callable<Integer> {
   private static final long RECEIVE_TIMEOUT_NS = 60_000_000_000L;
   /** Positions of the cases in a round, in the order they run. */
   private static final int MEMCPY = 0;
-  private static final int IPC = 1;
-  private static final int TCP = 2;
-  private static final int UDP = 3;
-  private static final int TCP_SMALL_BUFFERS = 4;
+  private static final int RING = 1;
+  private static final int IPC_BARE = 2;
+  private static final int IPC = 3;
+  private static final int TCP = 4;
+  private static final int UDP = 5;
+  private static final int TCP_SMALL_BUFFERS = 6;
   /** Why the default MTU and term lengths; the JSON repeats it beside the values used. */
   private static final String WHY_MTU_AND_TERM_LENGTH = "MTU 65504, Aeron's largest, on both links: a chunk is one "
       + "frame of up to 64 KiB, so per-frame costs (header, CRC call, poll, and on UDP one sendmsg and one recvmsg "
@@ -200,6 +211,7 @@ final class LinkBench implements Callable<Integer> {
     double logIpc = 0;
     double logUdp = 0;
     double logUdpSmall = 0;
+    double[] logIpcSteps = new double[3];
     try (EmbeddedMediaDriver driver = EmbeddedMediaDriver.launch(aeronDir(), settings, errors::add)) {
       AtomicInteger streams = new AtomicInteger();
       for (int mib : sizesMib) {
@@ -207,6 +219,9 @@ final class LinkBench implements Callable<Integer> {
         UnsafeBuffer tensor = randomTensor(size);
         List<CaseFactory> cases = List.of(
             () -> new Memcpy(tensor, size),
+            () -> new TwoThreadRing(tensor, size),
+            () -> new AeronBareIpc(driver, LinkChannel.ipc(ipcTermLength, ipcMtu), streams.incrementAndGet(), tensor,
+                size, errors),
             () -> new AeronLink(driver, "aeron_ipc", LinkChannel.ipc(ipcTermLength, ipcMtu), streams.incrementAndGet(),
                 tensor, size, drops, errors),
             () -> new Tcp("tcp", tensor, size, 0),
@@ -216,6 +231,11 @@ final class LinkBench implements Callable<Integer> {
         List<Measured> measured = runRounds(cases, size);
         measured.forEach(m -> results.add(m.json()));
         double ipcRatio = medianRatio(measured, IPC, MEMCPY);
+        double[] steps = {medianRatio(measured, RING, MEMCPY), medianRatio(measured, IPC_BARE, RING),
+            medianRatio(measured, IPC, IPC_BARE)};
+        for (int i = 0; i < steps.length; i++) {
+          logIpcSteps[i] += Math.log(steps[i]);
+        }
         double udpRatio = medianRatio(measured, UDP, TCP);
         double udpSmallRatio = medianRatio(measured, UDP, TCP_SMALL_BUFFERS);
         logIpc += Math.log(ipcRatio);
@@ -224,6 +244,9 @@ final class LinkBench implements Callable<Integer> {
         Map<String, Object> ratios = new LinkedHashMap<>();
         ratios.put("size_bytes", size);
         ratios.put("ipc_vs_memcpy", round(ipcRatio));
+        ratios.put("ring_vs_memcpy", round(steps[0]));
+        ratios.put("aeron_ipc_bare_vs_ring", round(steps[1]));
+        ratios.put("ipc_vs_aeron_ipc_bare", round(steps[2]));
         ratios.put("udp_vs_tcp", round(udpRatio));
         ratios.put("udp_vs_tcp_small_buffers", round(udpSmallRatio));
         perSize.add(ratios);
@@ -233,7 +256,8 @@ final class LinkBench implements Callable<Integer> {
       throw new IllegalStateException("the link reported errors during the bench: " + errors);
     }
     int n = sizesMib.length;
-    Map<String, Object> out = report(results, perSize, Math.exp(logIpc / n), Math.exp(logUdp / n),
+    double[] ipcSteps = Arrays.stream(logIpcSteps).map(l -> Math.exp(l / n)).toArray();
+    Map<String, Object> out = report(results, perSize, Math.exp(logIpc / n), ipcSteps, Math.exp(logUdp / n),
         Math.exp(logUdpSmall / n), drops);
     System.out.println(JsonOutput.mapper().writeValueAsString(out));
     if (json != null) {
@@ -296,7 +320,7 @@ final class LinkBench implements Callable<Integer> {
   }
 
   private Map<String, Object> report(List<Map<String, Object>> results, List<Map<String, Object>> perSize,
-      double ipcVsMemcpy, double udpVsTcp, double udpVsTcpSmallBuffers, DropCounters drops) {
+      double ipcVsMemcpy, double[] ipcSteps, double udpVsTcp, double udpVsTcpSmallBuffers, DropCounters drops) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("benchmark", "link");
     out.put("setup", "one JVM: one embedded Aeron media driver (threading " + threading + ", driver idle "
@@ -322,12 +346,24 @@ final class LinkBench implements Callable<Integer> {
         + "direct buffer, a receiver thread reads into a direct buffer; no framing and no checksum beyond TCP's. "
         + "tcp: the kernel's autotuned socket buffers; tcp_small_buffers: " + tcpSmallBuffer + "-byte buffers each "
         + "way, which on loopback keep the bytes in flight in cache");
+    out.put("ipc_references", "two steps between memcpy and the IPC link, measured in the same rounds. "
+        + "two_thread_ring: the least any two-thread link does, with no Aeron, header or CRC: the sender copies each "
+        + "chunk (the IPC link's chunk size) into a shared ring as long as the IPC log (3 terms) and may run half a "
+        + "term ahead, as an Aeron IPC publisher may; a receiver thread copies each chunk out into the tensor; both "
+        + "busy-spin while waiting, so it is the fastest hand-over between two cores here. "
+        + "aeron_ipc_bare: Aeron IPC with the link's channel (term, MTU) and fragment limit, each chunk written in "
+        + "place with tryClaim behind a 4-byte chunk index and copied out by the subscriber; no vitfleet header, no "
+        + "CRC, no checks. The IPC ratio is their product: ipc_vs_memcpy ~ ring_vs_memcpy x aeron_ipc_bare_vs_ring "
+        + "x ipc_vs_aeron_ipc_bare (each a geometric mean of per-size medians, so equal only approximately)");
     out.put("results", results);
     out.put("ratios_per_size", perSize);
     out.put("ratio_definition", "per size: the median over rounds of (Aeron IPC rate / memcpy rate), (Aeron UDP rate "
         + "/ tcp rate) and (Aeron UDP rate / tcp_small_buffers rate) measured in the same round; the top-level "
         + "ratios are the geometric means of the per-size ones");
     out.put("ipc_vs_memcpy", round(ipcVsMemcpy));
+    out.put("ring_vs_memcpy", round(ipcSteps[0]));
+    out.put("aeron_ipc_bare_vs_ring", round(ipcSteps[1]));
+    out.put("ipc_vs_aeron_ipc_bare", round(ipcSteps[2]));
     out.put("udp_vs_tcp", round(udpVsTcp));
     out.put("udp_vs_tcp_small_buffers", round(udpVsTcpSmallBuffers));
     out.put("targets", Map.of("ipc_vs_memcpy", IPC_TARGET, "udp_vs_tcp", UDP_TARGET));
@@ -403,6 +439,220 @@ final class LinkBench implements Callable<Integer> {
     }
   }
 
+  /**
+   * Reference: two threads handing the tensor over through a ring in shared memory, the least work any link
+   * between two threads does (one copy in, one copy out), without Aeron, a frame header or a CRC. Chunk size, ring
+   * length (3 terms) and how far the sender may run ahead (half a term) are the IPC link's. Both threads busy-spin
+   * while they wait (two threads, two cores, no third party to starve), so this is the fastest hand-over between
+   * two cores of this machine, not a configuration a member could run beside TensorFlow.
+   */
+  private final class TwoThreadRing implements Case {
+    private final UnsafeBuffer src;
+    private final UnsafeBuffer ring;
+    private final UnsafeBuffer dst;
+    private final int size;
+    private final int chunk;
+    private final int chunksPerTensor;
+    private final int slots;
+    private final int aheadChunks;
+    private final AtomicLong produced = new AtomicLong();
+    private final AtomicLong consumed = new AtomicLong();
+    private final AtomicLong completed = new AtomicLong();
+    private final Thread receiver;
+    private volatile boolean running = true;
+
+    TwoThreadRing(UnsafeBuffer tensor, int size) {
+      this.src = tensor;
+      this.size = size;
+      this.chunk = ipcChunkPayloadBytes();
+      this.chunksPerTensor = (size + chunk - 1) / chunk;
+      this.slots = 3 * ipcTermLength / chunk;
+      this.aheadChunks = Math.max(1, ipcTermLength / 2 / chunk);
+      this.ring = new UnsafeBuffer(BufferUtil.allocateDirectAligned(slots * chunk, 64));
+      this.dst = new UnsafeBuffer(BufferUtil.allocateDirectAligned(size, 64));
+      receiver = new Thread(this::receive, "ring-receiver");
+      receiver.setDaemon(true);
+      receiver.start();
+    }
+
+    private int chunkLength(int index) {
+      return Math.min(chunk, size - index * chunk);
+    }
+
+    private void receive() {
+      long next = 0;
+      while (running) {
+        long available = produced.get();
+        if (next == available) {
+          Thread.onSpinWait();
+          continue;
+        }
+        for (; next < available; next++) {
+          int index = (int) (next % chunksPerTensor);
+          dst.putBytes(index * chunk, ring, (int) (next % slots) * chunk, chunkLength(index));
+          consumed.lazySet(next + 1);
+          if (index == chunksPerTensor - 1) {
+            completed.lazySet(completed.get() + 1);
+          }
+        }
+      }
+    }
+
+    @Override
+    public String transport() {
+      return "two_thread_ring";
+    }
+
+    /** Like an Aeron link: enough tensors to pass through the whole ring once before timing. */
+    @Override
+    public int primingTensors() {
+      return (int) Math.max(PRIMING_TENSORS, ((long) slots * chunk + size - 1) / size + 1);
+    }
+
+    @Override
+    public long stream(int n) {
+      long target = completed.get() + n;
+      long next = produced.get();
+      long start = System.nanoTime();
+      for (int t = 0; t < n; t++) {
+        for (int index = 0; index < chunksPerTensor; index++) {
+          while (next - consumed.get() >= aheadChunks) {
+            Thread.onSpinWait();
+          }
+          ring.putBytes((int) (next % slots) * chunk, src, index * chunk, chunkLength(index));
+          produced.lazySet(++next);
+        }
+      }
+      awaitCount(completed, target, () -> "the ring receiver completed " + completed.get() + " of " + target
+          + " tensors");
+      long elapsed = System.nanoTime() - start;
+      checkCopied(src, dst, size, "two_thread_ring");
+      return elapsed;
+    }
+
+    @Override
+    public Map<String, Object> details() {
+      return Map.of("chunk_payload_bytes", chunk, "ring_bytes", (long) slots * chunk, "sender_ahead_bytes",
+          (long) aheadChunks * chunk);
+    }
+
+    @Override
+    public void close() {
+      running = false;
+      try {
+        receiver.join(RECEIVE_TIMEOUT_NS / 1_000_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Reference: Aeron IPC alone, on the IPC link's channel, with the same chunks: each written in place with
+   * {@code tryClaim} behind a 4-byte chunk index and copied out by the subscriber into the tensor. What the link adds
+   * on top (its header, CRC32C at both ends, the reassembler's checks) is the gap between this and aeron_ipc.
+   */
+  private final class AeronBareIpc implements Case {
+    private static final int INDEX_BYTES = Integer.BYTES;
+    private final String channel;
+    private final UnsafeBuffer src;
+    private final UnsafeBuffer dst;
+    private final int size;
+    private final int chunk;
+    private final int chunksPerTensor;
+    private final AtomicLong completed = new AtomicLong();
+    private final ExclusivePublication publication;
+    private final AgentRunner runner;
+    private final BufferClaim claim = new BufferClaim();
+    private final IdleStrategy senderIdle = idle.create();
+
+    AeronBareIpc(EmbeddedMediaDriver driver, String channel, int stream, UnsafeBuffer tensor, int size,
+        Queue<Throwable> errors) {
+      this.channel = channel;
+      this.src = tensor;
+      this.size = size;
+      this.chunk = ipcChunkPayloadBytes();
+      this.chunksPerTensor = (size + chunk - 1) / chunk;
+      this.dst = new UnsafeBuffer(BufferUtil.allocateDirectAligned(size, 64));
+      Subscription subscription = driver.aeron().addSubscription(channel, stream);
+      FragmentHandler handler = (buffer, offset, length, header) -> {
+        int index = buffer.getInt(offset);
+        dst.putBytes(index * chunk, buffer, offset + INDEX_BYTES, length - INDEX_BYTES);
+        if (index == chunksPerTensor - 1) {
+          completed.lazySet(completed.get() + 1);
+        }
+      };
+      runner = new AgentRunner(idle.create(), errors::add, null, new Agent() {
+        @Override
+        public int doWork() {
+          return subscription.poll(handler, fragmentLimit);
+        }
+
+        @Override
+        public void onClose() {
+          subscription.close();
+        }
+
+        @Override
+        public String roleName() {
+          return "bare-ipc-subscriber";
+        }
+      });
+      AgentRunner.startOnThread(runner);
+      publication = driver.aeron().addExclusivePublication(channel, stream);
+      awaitConnected(publication, channel);
+    }
+
+    @Override
+    public String transport() {
+      return "aeron_ipc_bare";
+    }
+
+    @Override
+    public long stream(int n) {
+      long target = completed.get() + n;
+      long start = System.nanoTime();
+      for (int t = 0; t < n; t++) {
+        for (int index = 0; index < chunksPerTensor; index++) {
+          int length = Math.min(chunk, size - index * chunk);
+          long deadline = System.nanoTime() + RECEIVE_TIMEOUT_NS;
+          senderIdle.reset();
+          long position;
+          while ((position = publication.tryClaim(INDEX_BYTES + length, claim)) < 0) {
+            if (position == Publication.NOT_CONNECTED || position == Publication.CLOSED
+                || System.nanoTime() - deadline > 0) {
+              throw new IllegalStateException("tryClaim on " + channel + " failed with Aeron code " + position);
+            }
+            senderIdle.idle();
+          }
+          claim.buffer().putInt(claim.offset(), index);
+          claim.buffer().putBytes(claim.offset() + INDEX_BYTES, src, index * chunk, length);
+          claim.commit();
+        }
+      }
+      awaitCount(completed, target, () -> channel + " (bare) delivered " + completed.get() + " of " + target
+          + " tensors");
+      long elapsed = System.nanoTime() - start;
+      checkCopied(src, dst, size, "aeron_ipc_bare");
+      return elapsed;
+    }
+
+    @Override
+    public int primingTensors() {
+      return primingTensorsFor(publication, size);
+    }
+
+    @Override
+    public Map<String, Object> details() {
+      return Map.of("channel", channel, "chunk_payload_bytes", chunk);
+    }
+
+    @Override
+    public void close() {
+      CloseHelper.closeAll(publication, runner);
+    }
+  }
+
   /** The vitfleet link: a TensorPublisher on this thread, a TensorSubscriber agent on its own. */
   private final class AeronLink implements Case {
     private final String transport;
@@ -436,13 +686,7 @@ final class LinkBench implements Callable<Integer> {
           RECEIVE_TIMEOUT_NS);
       descriptor = new TensorDescriptor().jobId(JOB).planVersion(PLAN).kind(FrameKind.ACTIVATION).dtype(DType.U8)
           .shape(size);
-      long deadline = System.nanoTime() + RECEIVE_TIMEOUT_NS;
-      while (!publisher.isConnected()) {
-        if (System.nanoTime() - deadline > 0) {
-          throw new IllegalStateException("no subscriber connected to " + channel + " within 60 s");
-        }
-        Thread.yield();
-      }
+      awaitConnected(publication, channel);
     }
 
     @Override
@@ -465,15 +709,9 @@ final class LinkBench implements Callable<Integer> {
       return System.nanoTime() - start;
     }
 
-    /**
-     * Enough tensors to write every term of the log once (Aeron keeps three): a fresh log is a sparse file whose
-     * pages fault in on first touch, in the publisher's, the driver's and the subscriber's mappings. A long-lived
-     * link pays that once; the bench measures the steady state.
-     */
     @Override
     public int primingTensors() {
-      long logBytes = 3L * publisher.publication().termBufferLength();
-      return (int) Math.max(PRIMING_TENSORS, (logBytes + size - 1) / size + 1);
+      return primingTensorsFor(publisher.publication(), size);
     }
 
     @Override
@@ -579,6 +817,41 @@ final class LinkBench implements Callable<Integer> {
       CloseHelper.quietCloseAll(sender, server);
       receiver.interrupt();
     }
+  }
+
+  /**
+   * Enough tensors to write every term of the log once (Aeron keeps three): a fresh log is a sparse file whose
+   * pages fault in on first touch, in the publisher's, the driver's and the subscriber's mappings. A long-lived
+   * link pays that once; the bench measures the steady state.
+   */
+  private static int primingTensorsFor(ExclusivePublication publication, int size) {
+    long logBytes = 3L * publication.termBufferLength();
+    return (int) Math.max(PRIMING_TENSORS, (logBytes + size - 1) / size + 1);
+  }
+
+  private static void awaitConnected(ExclusivePublication publication, String channel) {
+    long deadline = System.nanoTime() + RECEIVE_TIMEOUT_NS;
+    while (!publication.isConnected()) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("no subscriber connected to " + channel + " within "
+            + RECEIVE_TIMEOUT_NS / 1_000_000_000L + " s");
+      }
+      Thread.yield();
+    }
+  }
+
+  /** A reference case must really have moved the bytes: its receiver's tensor equals the source. */
+  private static void checkCopied(UnsafeBuffer src, UnsafeBuffer dst, int size, String transport) {
+    for (int i = 0; i < size; i += Long.BYTES) {
+      if (src.getLong(i) != dst.getLong(i)) {
+        throw new IllegalStateException(transport + " delivered a tensor that differs from the source at byte " + i);
+      }
+    }
+  }
+
+  /** Payload bytes per chunk on the IPC link: the MTU less Aeron's data header and the frame header. */
+  private int ipcChunkPayloadBytes() {
+    return ipcMtu - DataHeaderFlyweight.HEADER_LENGTH - FrameHeader.LENGTH;
   }
 
   private static void awaitCount(AtomicLong counter, long target, Supplier<String> what) {

@@ -17,8 +17,8 @@ import picocli.CommandLine;
 
 /** A tiny run of {@code bench link}: every case is measured, the ratios are derived from them, nothing is dropped. */
 class LinkBenchTest {
-  private static final List<String> TRANSPORTS = List.of("memcpy", "aeron_ipc", "tcp", "aeron_udp",
-      "tcp_small_buffers");
+  private static final List<String> TRANSPORTS = List.of("memcpy", "two_thread_ring", "aeron_ipc_bare",
+      "aeron_ipc", "tcp", "aeron_udp", "tcp_small_buffers");
 
   @Test
   void shouldMeasureEveryCaseOfASizeAndPrimeAeronLinksThroughTheirWholeLog(@TempDir Path tmp) throws Exception {
@@ -43,13 +43,15 @@ class LinkBenchTest {
       transports.add(r.get("transport").asText());
       assertEquals(1 << 20, r.get("size_bytes").asInt());
       assertTrue(r.get("gbytes_per_second").asDouble() > 0, r.toString());
-      if (r.get("transport").asText().startsWith("aeron_")) {
-        // Three 1 MiB terms, plus one tensor: every page of the fresh log is touched before timing starts.
+      if (!r.get("transport").asText().startsWith("tcp") && !r.get("transport").asText().equals("memcpy")) {
+        // Three 1 MiB terms (or a ring as long), plus one tensor: every page of the fresh log is touched before timing
+        // starts.
         assertEquals(4, r.get("priming_tensors").asInt(), r.toString());
       }
     }
     assertEquals(TRANSPORTS, transports);
-    for (String ratio : List.of("ipc_vs_memcpy", "udp_vs_tcp", "udp_vs_tcp_small_buffers")) {
+    for (String ratio : List.of("ipc_vs_memcpy", "ring_vs_memcpy", "aeron_ipc_bare_vs_ring", "ipc_vs_aeron_ipc_bare",
+        "udp_vs_tcp", "udp_vs_tcp_small_buffers")) {
       assertTrue(out.get(ratio).asDouble() > 0, ratio + " in " + out);
     }
     assertEquals(0, out.get("frames_dropped").asLong());
