@@ -333,7 +333,8 @@ final class LinkBench implements Callable<Integer> {
         + "gbytes_per_second = tensor bytes / 1e9 / seconds; the cases of a size run in " + rounds
         + " interleaved rounds of " + trialMib + " MiB each after a warm-up round; each case is first primed "
         + "untimed (Aeron: enough tensors to write all three terms of the fresh log once, so the timed stream "
-        + "meets no first-touch page faults; TCP and memcpy: " + PRIMING_TENSORS + " tensors); figures are medians "
+        + "meets no first-touch page faults; the two-thread ring: once through its ring; TCP and memcpy: "
+        + PRIMING_TENSORS + " tensors); figures are medians "
         + "over rounds");
     out.put("aeron_path", "TensorPublisher -> TensorSubscriber: tensors chunked to one MTU; each chunk written in "
         + "place with tryClaim and a CRC32C over header and payload; the subscriber verifies the CRC and copies the "
