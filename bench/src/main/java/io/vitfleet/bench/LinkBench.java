@@ -12,8 +12,8 @@ import io.vitfleet.ops.UserError;
 import io.vitfleet.ops.VitfleetCli;
 import io.vitfleet.protocol.frame.DType;
 import io.vitfleet.protocol.frame.DropCounters;
-import io.vitfleet.protocol.frame.FrameHeader;
 import io.vitfleet.protocol.frame.FrameKind;
+import io.vitfleet.protocol.frame.TensorChunker;
 import io.vitfleet.protocol.frame.TensorDescriptor;
 import io.vitfleet.protocol.frame.TensorReassembler;
 import io.vitfleet.protocol.link.EmbeddedMediaDriver;
@@ -452,6 +452,7 @@ final class LinkBench implements Callable<Integer> {
     private final UnsafeBuffer ring;
     private final UnsafeBuffer dst;
     private final int size;
+    private final TensorChunker chunker;
     private final int chunk;
     private final int chunksPerTensor;
     private final int slots;
@@ -465,8 +466,9 @@ final class LinkBench implements Callable<Integer> {
     TwoThreadRing(UnsafeBuffer tensor, int size) {
       this.src = tensor;
       this.size = size;
-      this.chunk = ipcChunkPayloadBytes();
-      this.chunksPerTensor = (size + chunk - 1) / chunk;
+      this.chunker = ipcChunker();
+      this.chunk = chunker.stride();
+      this.chunksPerTensor = chunker.chunkCount(size);
       this.slots = 3 * ipcTermLength / chunk;
       this.aheadChunks = Math.max(1, ipcTermLength / 2 / chunk);
       this.ring = new UnsafeBuffer(BufferUtil.allocateDirectAligned(slots * chunk, 64));
@@ -474,10 +476,6 @@ final class LinkBench implements Callable<Integer> {
       receiver = new Thread(this::receive, "ring-receiver");
       receiver.setDaemon(true);
       receiver.start();
-    }
-
-    private int chunkLength(int index) {
-      return Math.min(chunk, size - index * chunk);
     }
 
     private void receive() {
@@ -490,7 +488,7 @@ final class LinkBench implements Callable<Integer> {
         }
         for (; next < available; next++) {
           int index = (int) (next % chunksPerTensor);
-          dst.putBytes(index * chunk, ring, (int) (next % slots) * chunk, chunkLength(index));
+          dst.putBytes(index * chunk, ring, (int) (next % slots) * chunk, chunker.payloadLength(size, index));
           consumed.lazySet(next + 1);
           if (index == chunksPerTensor - 1) {
             completed.lazySet(completed.get() + 1);
@@ -520,7 +518,7 @@ final class LinkBench implements Callable<Integer> {
           while (next - consumed.get() >= aheadChunks) {
             Thread.onSpinWait();
           }
-          ring.putBytes((int) (next % slots) * chunk, src, index * chunk, chunkLength(index));
+          ring.putBytes((int) (next % slots) * chunk, src, index * chunk, chunker.payloadLength(size, index));
           produced.lazySet(++next);
         }
       }
@@ -559,6 +557,7 @@ final class LinkBench implements Callable<Integer> {
     private final UnsafeBuffer src;
     private final UnsafeBuffer dst;
     private final int size;
+    private final TensorChunker chunker;
     private final int chunk;
     private final int chunksPerTensor;
     private final AtomicLong completed = new AtomicLong();
@@ -572,8 +571,9 @@ final class LinkBench implements Callable<Integer> {
       this.channel = channel;
       this.src = tensor;
       this.size = size;
-      this.chunk = ipcChunkPayloadBytes();
-      this.chunksPerTensor = (size + chunk - 1) / chunk;
+      this.chunker = ipcChunker();
+      this.chunk = chunker.stride();
+      this.chunksPerTensor = chunker.chunkCount(size);
       this.dst = new UnsafeBuffer(BufferUtil.allocateDirectAligned(size, 64));
       Subscription subscription = driver.aeron().addSubscription(channel, stream);
       FragmentHandler handler = (buffer, offset, length, header) -> {
@@ -615,7 +615,7 @@ final class LinkBench implements Callable<Integer> {
       long start = System.nanoTime();
       for (int t = 0; t < n; t++) {
         for (int index = 0; index < chunksPerTensor; index++) {
-          int length = Math.min(chunk, size - index * chunk);
+          int length = chunker.payloadLength(size, index);
           long deadline = System.nanoTime() + RECEIVE_TIMEOUT_NS;
           senderIdle.reset();
           long position;
@@ -850,9 +850,12 @@ final class LinkBench implements Callable<Integer> {
     }
   }
 
-  /** Payload bytes per chunk on the IPC link: the MTU less Aeron's data header and the frame header. */
-  private int ipcChunkPayloadBytes() {
-    return ipcMtu - DataHeaderFlyweight.HEADER_LENGTH - FrameHeader.LENGTH;
+  /**
+   * The IPC link's chunking (one MTU payload per chunk: the MTU less Aeron's data header, then the frame header), for
+   * the reference cases; they use only its arithmetic, which is safe from both of their threads.
+   */
+  private TensorChunker ipcChunker() {
+    return new TensorChunker(ipcMtu - DataHeaderFlyweight.HEADER_LENGTH);
   }
 
   private static void awaitCount(AtomicLong counter, long target, Supplier<String> what) {
